@@ -1,0 +1,41 @@
+package dev.moonbeam;
+
+import dev.moonbeam.config.ConfigException;
+import dev.moonbeam.config.ConfigLoader;
+import dev.moonbeam.config.ProxyConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The steps between a parsed command line and a running proxy, kept out of {@link Main} for tests. */
+final class Startup {
+    private static final System.Logger LOG = System.getLogger(Startup.class.getName());
+
+    private Startup() {
+    }
+
+    /** Loads the config and applies the command-line overrides. */
+    static ProxyConfig load(ConfigLoader loader, Path configFile, CommandLine cli) throws ConfigException {
+        ProxyConfig config = loader.load(configFile);
+        if (cli.threads() > 0) {
+            config = config.withThreads(cli.threads());
+        }
+        if (cli.listen() != null) {
+            config = config.withListen(loader.parseListen(configFile, cli.listen()));
+        }
+        return config;
+    }
+
+    static boolean makeDevCertificate(Path certFile, Path keyFile) throws IOException {
+        throw new IOException("no certificate generator available yet");
+    }
+
+    /** Starts the proxy and blocks until it has shut down; returns the exit code. */
+    static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException {
+        MoonBeam proxy = MoonBeam.start(config);
+        LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
+                + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
+                + config.backends().size() + " backend(s)");
+        proxy.awaitTermination();
+        return Main.EXIT_OK;
+    }
+}

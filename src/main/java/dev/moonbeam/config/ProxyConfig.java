@@ -1,0 +1,42 @@
+package dev.moonbeam.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A validated, immutable configuration. Built only by {@link ConfigLoader}; a running proxy
+ * replaces its whole config at once, never a part of it.
+ *
+ * @param source                the file it was read from
+ * @param listen                the client listener
+ * @param threads               event loops; 0 means one per available processor
+ * @param backends              at least one
+ * @param tls                   null for a plain-HTTP listener
+ * @param trustForwardedHeaders append to an incoming {@code X-Forwarded-For} instead of replacing it
+ */
+public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
+                          TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
+                          boolean trustForwardedHeaders) {
+    public static final int MAX_THREADS = 256;
+
+    public ProxyConfig {
+        backends = List.copyOf(backends);
+    }
+
+    /** The number of event loops to run: {@code threads}, or one per core when it is 0. */
+    public int effectiveThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
+    public boolean isTls() {
+        return tls != null;
+    }
+
+    public ProxyConfig withThreads(int newThreads) {
+        return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders);
+    }
+
+    public ProxyConfig withListen(ListenAddress newListen) {
+        return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders);
+    }
+}

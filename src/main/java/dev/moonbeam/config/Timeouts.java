@@ -1,0 +1,22 @@
+package dev.moonbeam.config;
+
+import java.time.Duration;
+
+/**
+ * The {@code timeouts} section.
+ *
+ * @param clientHead      the whole request head must arrive within this (slowloris guard), else 408
+ * @param clientIdle      a keep-alive client connection with no request in progress is closed after this
+ * @param tlsHandshake    a TLS handshake must complete within this
+ * @param backendConnect  connecting to a backend; on expiry the next backend is tried
+ * @param backendResponse waiting for response bytes from a backend, else 504
+ * @param backendIdle     an idle pooled backend connection is closed after this (shorter than common
+ *                        backends' own keep-alive timeouts, so we close first)
+ * @param shutdownDrain   on SIGTERM, in-flight requests get this long to finish
+ */
+public record Timeouts(Duration clientHead, Duration clientIdle, Duration tlsHandshake, Duration backendConnect,
+                       Duration backendResponse, Duration backendIdle, Duration shutdownDrain) {
+    public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60),
+            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(30),
+            Duration.ofSeconds(30));
+}

@@ -1,0 +1,74 @@
+package dev.moonbeam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the real {@code scripts/moonbeam.sh} against the packaged jar, from a foreign directory. */
+class LauncherIT {
+    private static final Path PROJECT = Path.of(System.getProperty("moonbeam.project.dir", "")).toAbsolutePath();
+    private static final Path LAUNCHER = PROJECT.resolve("scripts/moonbeam.sh");
+
+    @TempDir
+    Path elsewhere;
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    private Result launch(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add("bash");
+        command.add(LAUNCHER.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(elsewhere.toFile())
+                .redirectOutput(elsewhere.resolve("out.txt").toFile())
+                .redirectError(elsewhere.resolve("err.txt").toFile());
+        Process process = builder.start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("launcher did not finish within 120 s");
+        }
+        return new Result(process.exitValue(), Files.readString(elsewhere.resolve("out.txt"), StandardCharsets.UTF_8),
+                Files.readString(elsewhere.resolve("err.txt"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void checkPassesOnTheShippedConfig() throws Exception {
+        Result result = launch("--check");
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(result.stdout()).contains(PROJECT.resolve("conf/proxy_config.json").toString(), "is valid", "(TLS)");
+        assertThat(PROJECT.resolve("conf/certs/server.pem")).isRegularFile();
+        assertThat(PROJECT.resolve("conf/certs/server.key")).isRegularFile();
+    }
+
+    @Test
+    void checkFailsOnABrokenConfigWithAPreciseMessage() throws Exception {
+        Path broken = elsewhere.resolve("broken.json");
+        Files.writeString(broken, "{\"backend_servers\": [\"127.0.0.1:8081\"], \"threds\": 2}");
+        Result result = launch("--check", "--config", "broken.json");
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.stderr().strip()).isEqualTo("moonbeam: " + broken + ": threds: unknown key; did you mean \"threads\"?");
+    }
+
+    @Test
+    void badFlagExits2WithUsage() throws Exception {
+        Result result = launch("--frobnicate");
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.stderr()).contains("unknown option --frobnicate", "Usage: moonbeam");
+    }
+
+    @Test
+    void versionPassesThrough() throws Exception {
+        Result result = launch("--version");
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.stdout()).startsWith("MoonBeam ");
+    }
+}

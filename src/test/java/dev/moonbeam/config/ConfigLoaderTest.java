@@ -1,0 +1,249 @@
+package dev.moonbeam.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path home;
+    Path file;
+    ConfigLoader loader;
+    final List<Path> madeCertificates = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        file = home.resolve("conf/proxy_config.json");
+        Files.createDirectories(file.getParent());
+        Files.createDirectories(home.resolve("certs"));
+        Files.writeString(home.resolve("certs/a.pem"), "cert");
+        Files.writeString(home.resolve("certs/a.key"), "key");
+        Files.writeString(home.resolve("certs/a.p12"), "p12");
+        loader = new ConfigLoader(home, (cert, key) -> {
+            madeCertificates.add(cert);
+            Files.createDirectories(cert.getParent());
+            Files.writeString(cert, "generated cert");
+            Files.writeString(key, "generated key");
+            return true;
+        });
+    }
+
+    private ProxyConfig load(String json) throws ConfigException {
+        try {
+            Files.writeString(file, json);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return loader.load(file);
+    }
+
+    @Test
+    void shippedShapeLoadsWithDefaults() throws Exception {
+        ProxyConfig config = load("""
+                {
+                  "listen": "0.0.0.0:443",
+                  "threads": 0,
+                  "backend_servers": ["127.0.0.1:8081", "127.0.0.1:8082"],
+                  "ssl": { "cert_file": "certs/a.pem", "key_file": "certs/a.key" }
+                }
+                """);
+        assertThat(config.listen().hostPort()).isEqualTo(new HostPort("0.0.0.0", 443));
+        assertThat(config.threads()).isZero();
+        assertThat(config.effectiveThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(config.backends()).extracting(b -> b.hostPort().toString()).containsExactly("127.0.0.1:8081", "127.0.0.1:8082");
+        assertThat(config.backends()).extracting(BackendConfig::weight).containsExactly(1, 1);
+        assertThat(config.backends().get(0).address().getPort()).isEqualTo(8081);
+        assertThat(config.tls().certificates()).singleElement().satisfies(c -> {
+            assertThat(c.certFile()).isEqualTo(home.resolve("certs/a.pem"));
+            assertThat(c.keyFile()).isEqualTo(home.resolve("certs/a.key"));
+        });
+        assertThat(config.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
+        assertThat(config.timeouts()).isEqualTo(Timeouts.DEFAULTS);
+        assertThat(config.limits()).isEqualTo(Limits.DEFAULTS);
+        assertThat(config.log().file()).isEqualTo(home.resolve("logs/moonbeam.log"));
+        assertThat(config.trustForwardedHeaders()).isFalse();
+    }
+
+    @Test
+    void minimalConfigIsPlainHttpOn443() throws Exception {
+        ProxyConfig config = load("{\"backend_servers\": [\"localhost:9000\"]}");
+        assertThat(config.isTls()).isFalse();
+        assertThat(config.listen().address().getPort()).isEqualTo(443);
+        assertThat(config.backends().get(0).address().getAddress().isLoopbackAddress()).isTrue();
+    }
+
+    @Test
+    void everyOptionalKeyIsRead() throws Exception {
+        ProxyConfig config = load("""
+                {
+                  "listen": "127.0.0.1:8443",
+                  "threads": 3,
+                  "backend_servers": [{"address": "127.0.0.1:8081", "weight": 3}, "[::1]:8082"],
+                  "ssl": {"certificates": [{"cert_file": "certs/a.pem", "key_file": "certs/a.key"},
+                                           {"keystore_file": "certs/a.p12", "keystore_password": "secret"}],
+                          "protocols": ["TLSv1.3"]},
+                  "timeouts": {"client_head": "2s", "client_idle": 90, "tls_handshake": "500ms", "backend_connect": "1.5s",
+                               "backend_response": "2m", "backend_idle": "4s", "shutdown_drain": 0},
+                  "limits": {"max_request_line": "4k", "max_header_bytes": "16k", "max_header_count": 50,
+                             "max_chunk_extension": 256, "max_body_bytes": "1m", "max_idle_per_backend": 8},
+                  "log": {"file": "var/mb.log", "level": "debug"},
+                  "trust_forwarded_headers": true
+                }
+                """);
+        assertThat(config.threads()).isEqualTo(3);
+        assertThat(config.backends()).extracting(BackendConfig::weight).containsExactly(3, 1);
+        assertThat(config.backends().get(1).hostPort()).isEqualTo(new HostPort("::1", 8082));
+        assertThat(config.tls().certificates()).hasSize(2);
+        assertThat(config.tls().certificates().get(1).isKeystore()).isTrue();
+        assertThat(config.tls().certificates().get(1).keystorePassword()).isEqualTo("secret");
+        assertThat(config.tls().protocols()).containsExactly("TLSv1.3");
+        assertThat(config.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(90),
+                Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO));
+        assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8));
+        assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
+        assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);
+        assertThat(config.trustForwardedHeaders()).isTrue();
+    }
+
+    @Test
+    void logFileCanBeSwitchedOff() throws Exception {
+        assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": null}}").log().file()).isNull();
+        assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": \"\"}}").log().file()).isNull();
+    }
+
+    @Test
+    void shippedCertificatePairIsGeneratedWhenMissing() throws Exception {
+        ProxyConfig config = load("{\"backend_servers\": [\"127.0.0.1:1\"],"
+                + " \"ssl\": {\"cert_file\": \"conf/certs/server.pem\", \"key_file\": \"conf/certs/server.key\"}}");
+        assertThat(madeCertificates).containsExactly(home.resolve("conf/certs/server.pem"));
+        assertThat(config.tls().certificates().get(0).certFile()).exists();
+    }
+
+    @Test
+    void otherMissingCertificatesAreAnErrorNotASelfSignedSurprise() {
+        assertThatThrownBy(() -> load("{\"backend_servers\": [\"127.0.0.1:1\"],"
+                + " \"ssl\": {\"cert_file\": \"certs/prod.pem\", \"key_file\": \"certs/prod.key\"}}"))
+                .hasMessage(file + ": ssl.cert_file: file not found: " + home.resolve("certs/prod.pem"));
+        assertThat(madeCertificates).isEmpty();
+    }
+
+    static Stream<Arguments> invalidConfigs() {
+        String ok = "\"backend_servers\": [\"127.0.0.1:8081\"]";
+        return Stream.of(
+                Arguments.of("invalid JSON", "{\n  \"listen\": \"0.0.0.0:443\",\n  \"threads\" 4\n}",
+                        "", "invalid JSON at line 3, column 13"),
+                Arguments.of("trailing comma", "{" + ok + ",}", "", "invalid JSON at line 1"),
+                Arguments.of("not an object", "[1, 2]", "", "must be an object, found an array"),
+                Arguments.of("empty file", "  \n", "", "is empty; expected a JSON object"),
+                Arguments.of("missing backends", "{}", "backend_servers", "is required"),
+                Arguments.of("empty backends", "{\"backend_servers\": []}", "backend_servers", "is empty"),
+                Arguments.of("backends not array", "{\"backend_servers\": \"127.0.0.1:80\"}", "backend_servers",
+                        "must be an array, found a string"),
+                Arguments.of("backend without port", "{\"backend_servers\": [\"127.0.0.1:80\", \"127.0.0.1\"]}",
+                        "backend_servers[1]", "has no port"),
+                Arguments.of("port out of range", "{\"backend_servers\": [\"127.0.0.1:65536\"]}", "backend_servers[0]",
+                        "port 65536 is out of range (1-65535)"),
+                Arguments.of("port zero", "{\"backend_servers\": [\"127.0.0.1:0\"]}", "backend_servers[0]", "out of range"),
+                Arguments.of("port not a number", "{\"backend_servers\": [\"127.0.0.1:http\"]}", "backend_servers[0]",
+                        "invalid port \"http\""),
+                Arguments.of("backend number", "{\"backend_servers\": [8081]}", "backend_servers[0]",
+                        "must be \"host:port\" or {\"address\""),
+                Arguments.of("weight too big", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"weight\": 1000}]}",
+                        "backend_servers[0].weight", "must be between 1 and 256, found 1000"),
+                Arguments.of("weight fraction", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"weight\": 1.5}]}",
+                        "backend_servers[0].weight", "must be a whole number"),
+                Arguments.of("backend object typo", "{\"backend_servers\": [{\"adress\": \"127.0.0.1:1\"}]}",
+                        "backend_servers[0].address", "is required"),
+                Arguments.of("backend unknown key", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"wieght\": 2}]}",
+                        "backend_servers[0].wieght", "unknown key; did you mean \"weight\"?"),
+                Arguments.of("duplicate backend", "{\"backend_servers\": [\"127.0.0.1:1\", \"127.0.0.1:1\"]}",
+                        "backend_servers[1]", "is listed twice"),
+                Arguments.of("unresolvable", "{\"backend_servers\": [\"no-such-host.invalid:80\"]}", "backend_servers[0]",
+                        "cannot resolve host \"no-such-host.invalid\""),
+                Arguments.of("unknown top-level key", "{" + ok + ", \"lsiten\": \"0.0.0.0:443\"}", "lsiten",
+                        "unknown key; did you mean \"listen\"?"),
+                Arguments.of("unknown key far from all", "{" + ok + ", \"zzzzzzzzzz\": 1}", "zzzzzzzzzz",
+                        "unknown key; known keys: listen, threads"),
+                Arguments.of("duplicate key", "{" + ok + ", \"threads\": 1, \"threads\": 2}", "threads", "appears more than once"),
+                Arguments.of("threads wrong type", "{" + ok + ", \"threads\": \"4\"}", "threads",
+                        "must be a whole number, found a string (\"4\")"),
+                Arguments.of("threads negative", "{" + ok + ", \"threads\": -1}", "threads", "must be between 0 and 256, found -1"),
+                Arguments.of("listen bad", "{" + ok + ", \"listen\": \"0.0.0.0:99999\"}", "listen", "out of range"),
+                Arguments.of("listen wrong type", "{" + ok + ", \"listen\": 443}", "listen", "must be a string, found a number (443)"),
+                Arguments.of("ssl not object", "{" + ok + ", \"ssl\": true}", "ssl", "must be an object, found a boolean"),
+                Arguments.of("ssl empty", "{" + ok + ", \"ssl\": {}}", "ssl", "needs a certificate"),
+                Arguments.of("ssl key missing", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs/a.pem\"}}", "ssl.key_file", "is required"),
+                Arguments.of("cert unreadable", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs/nope.pem\", \"key_file\": \"certs/a.key\"}}",
+                        "ssl.cert_file", "file not found: "),
+                Arguments.of("cert is dir", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs\", \"key_file\": \"certs/a.key\"}}",
+                        "ssl.cert_file", "is a directory"),
+                Arguments.of("ssl typo", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs/a.pem\", \"key_file\": \"certs/a.key\", \"cert_fille\": 1}}",
+                        "ssl.cert_fille", "did you mean \"cert_file\"?"),
+                Arguments.of("keystore and pem", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs/a.pem\", \"key_file\": \"certs/a.key\", \"keystore_file\": \"certs/a.p12\"}}",
+                        "ssl.keystore_file", "not both"),
+                Arguments.of("old protocol", "{" + ok + ", \"ssl\": {\"cert_file\": \"certs/a.pem\", \"key_file\": \"certs/a.key\", \"protocols\": [\"TLSv1.1\"]}}",
+                        "ssl.protocols", "\"TLSv1.1\" is not supported"),
+                Arguments.of("certificates entry typo", "{" + ok + ", \"ssl\": {\"certificates\": [{\"cert_file\": \"certs/a.pem\", \"key_file\": \"certs/a.key\", \"kye_file\": 1}]}}",
+                        "ssl.certificates[0].kye_file", "did you mean \"key_file\"?"),
+                Arguments.of("bad duration", "{" + ok + ", \"timeouts\": {\"client_head\": \"10 parsecs\"}}", "timeouts.client_head",
+                        "must be a duration like \"10s\""),
+                Arguments.of("zero duration", "{" + ok + ", \"timeouts\": {\"backend_connect\": 0}}", "timeouts.backend_connect",
+                        "must be between 1ms and 86400s, found 0ms"),
+                Arguments.of("timeouts typo", "{" + ok + ", \"timeouts\": {\"client_idel\": \"5s\"}}", "timeouts.client_idel",
+                        "did you mean \"client_idle\"?"),
+                Arguments.of("bad size", "{" + ok + ", \"limits\": {\"max_header_bytes\": \"lots\"}}", "limits.max_header_bytes",
+                        "must be a size like 8192"),
+                Arguments.of("size too small", "{" + ok + ", \"limits\": {\"max_header_bytes\": 10}}", "limits.max_header_bytes",
+                        "must be between 1024 and 1048576 bytes, found 10"),
+                Arguments.of("line above head", "{" + ok + ", \"limits\": {\"max_request_line\": \"16k\", \"max_header_bytes\": \"8k\"}}",
+                        "limits.max_request_line", "must not exceed max_header_bytes"),
+                Arguments.of("log level", "{" + ok + ", \"log\": {\"level\": \"loud\"}}", "log.level", "\"loud\" is not a level"),
+                Arguments.of("trust wrong type", "{" + ok + ", \"trust_forwarded_headers\": \"yes\"}", "trust_forwarded_headers",
+                        "must be true or false, found a string (\"yes\")"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidConfigs")
+    void invalidConfigNamesFileKeyAndProblem(String name, String json, String keyPath, String problem) {
+        assertThatThrownBy(() -> load(json))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> {
+                    ConfigException ce = (ConfigException) e;
+                    assertThat(ce.file()).isEqualTo(file);
+                    assertThat(ce.keyPath()).isEqualTo(keyPath);
+                    assertThat(ce.problem()).contains(problem);
+                    assertThat(ce.getMessage()).startsWith(file + ": " + (keyPath.isEmpty() ? "" : keyPath + ": "));
+                });
+    }
+
+    @Test
+    void missingFileSaysSo() {
+        Path missing = home.resolve("nope.json");
+        assertThatThrownBy(() -> loader.load(missing))
+                .hasMessage(missing + ": file not found (pass another with --config FILE)");
+    }
+
+    @Test
+    void directoryIsNotAConfig() {
+        assertThatThrownBy(() -> loader.load(home)).hasMessage(home + ": is a directory, not a config file");
+    }
+
+    @Test
+    void invalidUtf8IsReported() throws IOException {
+        Files.write(file, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'});
+        assertThatThrownBy(() -> loader.load(file)).hasMessage(file + ": is not valid UTF-8 text");
+    }
+}
