@@ -1,0 +1,428 @@
+package dev.moonbeam.proxy;
+
+import dev.moonbeam.http.ErrorResponses;
+import dev.moonbeam.http.ForwardContext;
+import dev.moonbeam.http.ParseStatus;
+import dev.moonbeam.http.RequestParser;
+import dev.moonbeam.loop.BufferPool;
+import dev.moonbeam.loop.IoHandler;
+import dev.moonbeam.loop.PlainTransport;
+import dev.moonbeam.loop.Timeout;
+import dev.moonbeam.loop.Transport;
+import dev.moonbeam.tls.TlsEngine;
+import dev.moonbeam.tls.TlsTransport;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One client connection: its transport (plain or TLS; nothing here depends on which), its
+ * plaintext buffers, the request parser, and the sequence of exchanges on it.
+ *
+ * <p>States and the timeout that applies in each:
+ * <ul>
+ *   <li>IDLE — between requests, or before the first (TLS handshake timeout until the handshake is
+ *       done, then the keep-alive idle timeout). No buffers held.
+ *   <li>READING_HEAD — a request head has started; the whole head must arrive within the head
+ *       timeout (slowloris), else 408.
+ *   <li>EXCHANGE — a request is being relayed; the {@link Exchange}'s timeouts apply. Pipelined
+ *       requests wait in {@code in} until it ends, so responses go out in order.
+ *   <li>TUNNEL — after a 101, bytes flow both ways untouched until either side closes.
+ *   <li>CLOSING — a final response is being flushed; then the socket closes.
+ *   <li>CLOSED.
+ * </ul>
+ *
+ * <p>Everything happens in {@link #progress()}, which moves bytes as far as they can go in every
+ * direction and then sets the interest ops for what it waits on. Loop-owned.
+ */
+final class ClientConnection implements IoHandler {
+    enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED }
+
+    private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
+
+    private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
+    /** Passes of {@link #progress()} per event: enough to move a buffer each way a few times, bounded for fairness. */
+    private static final int MAX_ROUNDS = 16;
+    /** How long a final response may take to drain, and the client to close, before we close regardless. */
+    private static final long CLOSING_GRACE_NANOS = 5_000_000_000L;
+
+    private final Worker worker;
+    private final SocketChannel channel;
+    private final SelectionKey key;
+    private final Transport transport;
+    private final TlsTransport tls;
+    private final ProxySettings settings;
+    private final RequestParser parser;
+    private final Exchange exchange;
+    private final ForwardContext forward;
+    private final Timeout timeout = new Timeout(this::onTimeout);
+    private TimerPurpose timerPurpose;
+    private State state = State.IDLE;
+    private ByteBuffer in;
+    private ByteBuffer out;
+    private boolean inputClosed;
+    private boolean outputShutdown;
+    private int interestOps = SelectionKey.OP_READ;
+
+    private ClientConnection(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
+        this.worker = worker;
+        this.channel = channel;
+        this.settings = settings;
+        if (settings.tls() != null) {
+            long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
+            TlsEngine engine = new TlsEngine(settings.tls().newEngine(), worker.loop().buffers(), deadline);
+            this.tls = new TlsTransport(channel, engine, worker.scratch());
+            this.transport = tls;
+        } else {
+            this.tls = null;
+            this.transport = new PlainTransport(channel);
+        }
+        this.parser = new RequestParser(settings.requestLimits());
+        this.exchange = new Exchange(worker, this, settings);
+        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
+        this.key = worker.loop().register(channel, interestOps, this);
+    }
+
+    static ClientConnection open(Worker worker, SocketChannel channel) throws IOException {
+        ClientConnection connection = new ClientConnection(worker, channel, worker.settings());
+        worker.clientOpened();
+        if (connection.tls != null) {
+            connection.arm(TimerPurpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());
+        } else {
+            connection.arm(TimerPurpose.IDLE, connection.settings.clientIdleNanos());
+        }
+        return connection;
+    }
+
+    // ---- accessors for the Exchange ----
+
+    RequestParser parser() {
+        return parser;
+    }
+
+    ForwardContext forward() {
+        return forward;
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** The buffer of bytes going to the client, acquired on demand. */
+    ByteBuffer out() {
+        if (out == null) {
+            out = buffers().acquire();
+        }
+        return out;
+    }
+
+    boolean hasPendingOutput() {
+        return out != null && out.position() > 0;
+    }
+
+    /** Room left for bytes to the client; a whole buffer when none is held. */
+    int outRoom() {
+        return out == null ? buffers().bufferSize() : out.remaining();
+    }
+
+    ByteBuffer in() {
+        return in;
+    }
+
+    boolean inputClosed() {
+        return inputClosed;
+    }
+
+    // ---- events ----
+
+    @Override
+    public void onReady(SelectionKey key, int readyOps) {
+        progress();
+    }
+
+    @Override
+    public void abort(Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "client connection aborted: " + cause);
+        close();
+    }
+
+    /** Moves bytes in every direction as far as they go now, then waits for what is missing. */
+    void progress() {
+        try {
+            for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED; round++) {
+                boolean moved = flushOut();
+                if (state == State.CLOSING) {
+                    if (closingStep()) {
+                        return;
+                    }
+                    break;
+                }
+                moved |= readIn();
+                moved |= processInput();
+                moved |= exchange.pump();
+                if (!moved) {
+                    break;
+                }
+            }
+            if (state != State.CLOSED) {
+                updateInterest();
+                exchange.updateInterest();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "client connection failed: " + e);
+            close();
+        }
+    }
+
+    /**
+     * One step of closing: flush the final response, then FIN (close_notify first for TLS), then
+     * read and discard until the client closes too or the grace timer fires. Closing with unread
+     * input would make the kernel send RST, which can destroy the response before the client reads
+     * it (the reason for nginx's lingering close). Returns true once closed.
+     */
+    private boolean closingStep() throws IOException {
+        if (hasPendingOutput()) {
+            return false;
+        }
+        if (!outputShutdown) {
+            outputShutdown = true;
+            transport.shutdownOutput();
+        }
+        if (!transport.flush()) {
+            return false;
+        }
+        while (!inputClosed) {
+            if (in == null) {
+                in = buffers().acquire();
+            }
+            in.clear();
+            int n = transport.read(in);
+            in.clear();
+            if (n < 0) {
+                inputClosed = true;
+            } else if (n == 0) {
+                return false;
+            }
+        }
+        close();
+        return true;
+    }
+
+    private boolean flushOut() throws IOException {
+        boolean moved = false;
+        if (out != null && out.position() > 0) {
+            out.flip();
+            try {
+                moved = transport.write(out) > 0;
+            } finally {
+                out.compact();
+            }
+        }
+        transport.flush();
+        releaseEmpty();
+        return moved;
+    }
+
+    private boolean readIn() throws IOException {
+        if (inputClosed || (in != null && !in.hasRemaining())) {
+            return false;
+        }
+        if (in == null) {
+            in = buffers().acquire();
+        }
+        int n = transport.read(in);
+        if (n < 0) {
+            inputClosed = true;
+            return true;
+        }
+        if (n > 0 && state == State.IDLE) {
+            // The head timeout starts with the first byte of a request, and covers the whole head.
+            state = State.READING_HEAD;
+            arm(TimerPurpose.HEAD, settings.clientHeadNanos());
+        }
+        if (tls != null && timerPurpose == TimerPurpose.HANDSHAKE && tls.engine().state() != TlsEngine.State.HANDSHAKING
+                && state == State.IDLE) {
+            arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+        }
+        return n > 0;
+    }
+
+    /** Parses request heads and hands body bytes to the exchange. */
+    private boolean processInput() {
+        boolean moved = false;
+        switch (state) {
+            case IDLE, READING_HEAD -> {
+                if (in == null || in.position() == 0) {
+                    if (inputClosed) {
+                        // Clean close between requests, or mid-head (nothing to answer).
+                        close();
+                        return false;
+                    }
+                    return false;
+                }
+                in.flip();
+                ParseStatus status;
+                try {
+                    status = parser.parse(in);
+                } finally {
+                    in.compact();
+                }
+                switch (status) {
+                    case NEED_MORE -> {
+                        if (inputClosed) {
+                            close();
+                        }
+                        return true;
+                    }
+                    case ERROR -> {
+                        respondAndClose(parser.errorStatus());
+                        return true;
+                    }
+                    case HEAD_COMPLETE -> {
+                        state = State.EXCHANGE;
+                        disarm();
+                        exchange.begin();
+                        return true;
+                    }
+                    default -> throw new IllegalStateException("parser returned " + status + " for a head");
+                }
+            }
+            case EXCHANGE -> moved = exchange.forwardRequestBody();
+            case TUNNEL -> moved = exchange.forwardTunnel();
+            case CLOSING, CLOSED -> {
+                return false;
+            }
+            default -> throw new IllegalStateException("client connection in state " + state);
+        }
+        return moved;
+    }
+
+    /** The exchange is over; continue with the next request (maybe already buffered) or close. */
+    void exchangeFinished(boolean keepAlive) {
+        if (!keepAlive) {
+            beginClosing();
+            return;
+        }
+        parser.reset();
+        state = (in != null && in.position() > 0) ? State.READING_HEAD : State.IDLE;
+        if (state == State.READING_HEAD) {
+            arm(TimerPurpose.HEAD, settings.clientHeadNanos());
+        } else {
+            arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+        }
+        releaseEmpty();
+    }
+
+    void enterTunnel() {
+        state = State.TUNNEL;
+        disarm();
+    }
+
+    /** Sends a canned error response (if the status has one) and closes after it is flushed. */
+    void respondAndClose(int status) {
+        if (state == State.CLOSED || state == State.CLOSING) {
+            return;
+        }
+        if (ErrorResponses.supports(status)) {
+            ByteBuffer target = out();
+            if (!ErrorResponses.copyTo(status, target)) {
+                // Whatever is pending is a partial response we cannot complete; drop it for the error.
+                target.clear();
+                ErrorResponses.copyTo(status, target);
+            }
+        }
+        beginClosing();
+    }
+
+    /** Flushes what is pending and closes; the input is no longer read. */
+    void beginClosing() {
+        if (state == State.CLOSED || state == State.CLOSING) {
+            return;
+        }
+        state = State.CLOSING;
+        arm(TimerPurpose.CLOSING, CLOSING_GRACE_NANOS);
+    }
+
+    private void onTimeout() {
+        switch (timerPurpose) {
+            case HANDSHAKE -> {
+                if (tls != null && tls.engine().state() != TlsEngine.State.HANDSHAKING && state == State.IDLE) {
+                    arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+                } else {
+                    close();
+                }
+            }
+            case IDLE -> close();
+            case HEAD -> {
+                // Slowloris or a stalled client: 408 if we can still say so (RFC 9110 §15.5.9).
+                respondAndClose(408);
+                progress();
+            }
+            case CLOSING -> close();
+            default -> throw new IllegalStateException("timer purpose " + timerPurpose);
+        }
+    }
+
+    private void arm(TimerPurpose purpose, long nanos) {
+        timerPurpose = purpose;
+        worker.loop().timers().schedule(timeout, worker.loop().now() + nanos);
+    }
+
+    private void disarm() {
+        worker.loop().timers().cancel(timeout);
+    }
+
+    private void updateInterest() {
+        int ops = 0;
+        boolean wantRead = !inputClosed && (state == State.CLOSING ? outputShutdown : in == null || in.hasRemaining());
+        if (wantRead || transport.wantsRead()) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if (hasPendingOutput() || transport.wantsWrite()) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        if (ops != interestOps && key.isValid()) {
+            interestOps = ops;
+            key.interestOps(ops);
+        }
+    }
+
+    private void releaseEmpty() {
+        if (in != null && in.position() == 0) {
+            buffers().release(in);
+            in = null;
+        }
+        if (out != null && out.position() == 0) {
+            buffers().release(out);
+            out = null;
+        }
+    }
+
+    void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        disarm();
+        exchange.abortBackend();
+        if (in != null) {
+            buffers().releaseZeroed(in);
+            in = null;
+        }
+        if (out != null) {
+            buffers().releaseZeroed(out);
+            out = null;
+        }
+        transport.release();
+        key.cancel();
+        Acceptor.closeQuietly(channel);
+        worker.clientClosed();
+    }
+
+    private BufferPool buffers() {
+        return worker.loop().buffers();
+    }
+}

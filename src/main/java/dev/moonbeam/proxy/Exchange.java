@@ -1,0 +1,594 @@
+package dev.moonbeam.proxy;
+
+import dev.moonbeam.balance.Backend;
+import dev.moonbeam.balance.BackendPool;
+import dev.moonbeam.http.HeadRewriter;
+import dev.moonbeam.http.HttpHead;
+import dev.moonbeam.http.ParseStatus;
+import dev.moonbeam.http.RequestMethod;
+import dev.moonbeam.http.ResponseParser;
+import dev.moonbeam.loop.Timeout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+
+/**
+ * Relays one request and its response between a {@link ClientConnection} and a
+ * {@link BackendConnection}; one instance per client connection, reused for each request so
+ * nothing is allocated per request.
+ *
+ * <p>States and their timeouts:
+ * <ul>
+ *   <li>IDLE — no request in progress.
+ *   <li>CONNECTING — a new backend connection is being opened (backend connect timeout; on
+ *       failure or expiry the backend is marked down and the next one is tried).
+ *   <li>ACTIVE — the request goes to the backend while the response comes back (backend response
+ *       timeout, re-armed whenever bytes move; expiry: 504, or 408 if the client stalled its
+ *       upload, or a plain close once the response has begun).
+ *   <li>TUNNEL — after a 101 the two sockets are joined byte for byte (same inactivity timeout).
+ * </ul>
+ * Loop-owned.
+ */
+final class Exchange {
+    enum State { IDLE, CONNECTING, ACTIVE, TUNNEL }
+
+    private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
+
+    private final Worker worker;
+    private final ClientConnection client;
+    private final ProxySettings settings;
+    private final ResponseParser responseParser;
+    private final Timeout timeout = new Timeout(this::onTimeout);
+    private State state = State.IDLE;
+    private Backend backend;
+    private BackendConnection connection;
+    private RequestMethod method;
+    private int attempts;
+    private boolean retried;
+    private boolean requestComplete;
+    private long requestBodyForwarded;
+    /** Bytes of the response already handed to the client (head included). */
+    private long responseBytesRelayed;
+    /** Bytes received from the backend for this request. */
+    private long responseBytesReceived;
+    private boolean inflightHeld;
+    private boolean awaitingHead;
+    private boolean connectFailed;
+
+    Exchange(Worker worker, ClientConnection client, ProxySettings settings) {
+        this.worker = worker;
+        this.client = client;
+        this.settings = settings;
+        this.responseParser = new ResponseParser(settings.responseLimits());
+    }
+
+    State state() {
+        return state;
+    }
+
+    // ---- starting a request ----
+
+    /** The client's request head is complete: choose a backend and queue the rewritten head. */
+    void begin() {
+        method = client.parser().head().method();
+        attempts = 0;
+        retried = false;
+        requestComplete = false;
+        requestBodyForwarded = 0;
+        responseBytesRelayed = 0;
+        responseBytesReceived = 0;
+        awaitingHead = true;
+        connectFailed = false;
+        responseParser.expectResponseTo(method);
+        if (method == RequestMethod.CONNECT) {
+            // Not a forward proxy: CONNECT would tunnel to wherever the client asks.
+            client.respondAndClose(501);
+            return;
+        }
+        attach(null);
+    }
+
+    /**
+     * Picks a live backend (other than {@code avoid} when another is available), takes a pooled
+     * connection to it or starts a new one, and queues the request head. Answers 503 when no
+     * backend is available.
+     */
+    private void attach(Backend avoid) {
+        int limit = Math.max(1, worker.routing().current().backends().size());
+        while (attempts < limit) {
+            attempts++;
+            long now = worker.loop().now();
+            Backend picked = worker.routing().current().balancer().pick(now, avoid);
+            if (picked == null) {
+                break;
+            }
+            backend = picked;
+            backend.acquire();
+            inflightHeld = true;
+            BackendPool<BackendConnection> pool = worker.pool(backend);
+            BackendConnection pooled = pool.poll(now, BackendConnection::close);
+            try {
+                if (pooled != null) {
+                    pooled.adopt(this);
+                    connection = pooled;
+                    state = State.ACTIVE;
+                    armInactivity();
+                } else {
+                    connection = BackendConnection.connect(worker, backend, this);
+                    if (connection.isConnecting()) {
+                        state = State.CONNECTING;
+                        worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
+                    } else {
+                        state = State.ACTIVE;
+                        armInactivity();
+                    }
+                }
+            } catch (IOException e) {
+                connectFailed(e);
+                avoid = picked;
+                continue;
+            }
+            writeRequestHead();
+            return;
+        }
+        // None available at all: 503 at once. Some tried and refused: 502, as nginx answers.
+        finish(connectFailed ? 502 : 503);
+    }
+
+    private void writeRequestHead() {
+        ByteBuffer out = connection.out();
+        if (HeadRewriter.writeRequest(client.parser().head(), client.forward(), out) != HeadRewriter.Result.WRITTEN) {
+            // Our forwarding fields pushed a head near the limit past one buffer.
+            finish(431);
+        }
+    }
+
+    private void connectFailed(Throwable cause) {
+        LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort() + ": connect failed: " + cause);
+        backend.markFailed(worker.loop().now());
+        connectFailed = true;
+        dropConnection();
+    }
+
+    /** The backend's socket is ready: complete a connect, then let the client connection move bytes. */
+    void onBackendReady(int readyOps) {
+        if (state == State.CONNECTING && (readyOps & SelectionKey.OP_CONNECT) != 0) {
+            try {
+                if (!connection.finishConnect()) {
+                    return;
+                }
+            } catch (IOException e) {
+                retryElsewhere(e);
+                client.progress();
+                return;
+            }
+            backend.markSucceeded();
+            state = State.ACTIVE;
+            armInactivity();
+        }
+        client.progress();
+    }
+
+    /** Connect failed or timed out: mark the backend and try another; nothing was sent yet. */
+    private void retryElsewhere(Throwable cause) {
+        Backend failed = backend;
+        connectFailed(cause);
+        attach(failed);
+    }
+
+    /** An I/O error on the backend socket outside {@link #pump}. */
+    void onBackendFailure(Throwable cause) {
+        if (state == State.CONNECTING) {
+            retryElsewhere(cause);
+        } else {
+            backendBroke(cause);
+        }
+        client.progress();
+    }
+
+    // ---- request direction ----
+
+    /** Copies request body bytes from the client's buffer to the backend's, as far as room allows. */
+    boolean forwardRequestBody() {
+        if (requestComplete || connection == null || state == State.IDLE) {
+            return false;
+        }
+        ByteBuffer in = client.in();
+        ByteBuffer source = in != null ? in : worker.emptyBuffer();
+        ByteBuffer out = connection.out();
+        if (!out.hasRemaining()) {
+            return false;
+        }
+        source.flip();
+        int limit = source.limit();
+        int start = source.position();
+        ParseStatus status;
+        try {
+            source.limit(Math.min(limit, start + out.remaining()));
+            status = client.parser().parse(source);
+            int end = source.position();
+            if (end > start) {
+                source.position(start).limit(end);
+                out.put(source);
+                requestBodyForwarded += end - start;
+            }
+        } finally {
+            source.limit(limit);
+            source.compact();
+        }
+        switch (status) {
+            case MESSAGE_COMPLETE -> {
+                requestComplete = true;
+                return true;
+            }
+            case BODY -> {
+                return true;
+            }
+            case NEED_MORE -> {
+                if (client.inputClosed() && (in == null || in.position() == 0)) {
+                    // The client vanished mid-upload: the backend must not see a truncated body as whole.
+                    client.close();
+                }
+                return false;
+            }
+            case ERROR -> {
+                // A malformed chunk mid-body: the backend already has part of it, so it cannot be reused.
+                finish(client.parser().errorStatus());
+                return true;
+            }
+            default -> throw new IllegalStateException("parser returned " + status + " in a body");
+        }
+    }
+
+    /** Tunnel mode: everything from the client goes to the backend as is. */
+    boolean forwardTunnel() {
+        ByteBuffer in = client.in();
+        if (connection == null || in == null || in.position() == 0) {
+            if (client.inputClosed() && connection != null && !connection.hasPendingOutput()) {
+                finishTunnel();
+            }
+            return false;
+        }
+        ByteBuffer out = connection.out();
+        int moved = transfer(in, out);
+        return moved > 0;
+    }
+
+    // ---- response direction and backend I/O ----
+
+    /** Flushes, reads and parses on the backend side as far as possible; true if anything moved. */
+    boolean pump() {
+        if (connection == null || state == State.CONNECTING || state == State.IDLE) {
+            return false;
+        }
+        boolean moved = false;
+        try {
+            if (connection.hasPendingOutput()) {
+                moved = connection.flush() > 0;
+            }
+            if (!connection.inputClosed && client.outRoom() > 0
+                    && (connection.in == null || connection.in.hasRemaining())) {
+                int n = connection.read();
+                if (n > 0) {
+                    responseBytesReceived += n;
+                    moved = true;
+                } else if (n < 0) {
+                    moved = true;
+                }
+            }
+        } catch (IOException e) {
+            backendBroke(e);
+            return true;
+        }
+        if (moved) {
+            armInactivity();
+        }
+        if (state == State.TUNNEL) {
+            return relayTunnel() || moved;
+        }
+        return relayResponse() || moved;
+    }
+
+    private boolean relayResponse() {
+        boolean moved = false;
+        for (int guard = 0; guard < 64 && state == State.ACTIVE; guard++) {
+            ByteBuffer in = connection.in;
+            boolean hasInput = in != null && in.position() > 0;
+            if (awaitingHead && client.hasPendingOutput()) {
+                // A head is written whole; wait until the previous bytes have gone out.
+                return moved;
+            }
+            ParseStatus status;
+            if (!hasInput && connection.inputClosed) {
+                status = responseParser.endOfInput();
+                if (status == ParseStatus.MESSAGE_COMPLETE) {
+                    completeResponse();
+                } else {
+                    backendBroke(new IOException("backend closed the connection before the response was complete"));
+                }
+                return true;
+            }
+            ByteBuffer out = client.out();
+            ByteBuffer source = hasInput ? in : worker.emptyBuffer();
+            source.flip();
+            int limit = source.limit();
+            int start = source.position();
+            try {
+                if (!awaitingHead) {
+                    source.limit(Math.min(limit, start + out.remaining()));
+                }
+                status = responseParser.parse(source);
+                int end = source.position();
+                if (!awaitingHead && end > start) {
+                    source.position(start).limit(end);
+                    out.put(source);
+                    responseBytesRelayed += end - start;
+                }
+            } finally {
+                source.limit(limit);
+                source.compact();
+            }
+            switch (status) {
+                case NEED_MORE -> {
+                    if (!connection.inputClosed || !out.hasRemaining()) {
+                        return moved;
+                    }
+                    // The backend closed: the next pass asks the framing whether that ends the body.
+                }
+                case HEAD_COMPLETE -> {
+                    awaitingHead = false;
+                    moved = true;
+                    if (!writeResponseHead(out)) {
+                        return true;
+                    }
+                }
+                case BODY -> {
+                    moved = true;
+                    if (!out.hasRemaining()) {
+                        return true;
+                    }
+                }
+                case MESSAGE_COMPLETE -> {
+                    completeResponse();
+                    return true;
+                }
+                case ERROR -> {
+                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort()
+                            + ": invalid response: " + responseParser.errorReason());
+                    backendBroke(new IOException("invalid response: " + responseParser.errorReason()));
+                    return true;
+                }
+                default -> throw new IllegalStateException("response parser returned " + status);
+            }
+        }
+        return moved;
+    }
+
+    /** Writes the response head for the client; handles interim responses and the switch to a tunnel. */
+    private boolean writeResponseHead(ByteBuffer out) {
+        HttpHead request = client.parser().head();
+        HttpHead response = responseParser.head();
+        if (HeadRewriter.writeResponse(request, response, out) != HeadRewriter.Result.WRITTEN) {
+            backendBroke(new IOException("response head does not fit the client buffer"));
+            return false;
+        }
+        responseBytesRelayed += 1; // a head went out: no retry and no error page from now on
+        if (responseParser.isSwitchingProtocols()) {
+            if (!request.isUpgradeRequested()) {
+                backendBroke(new IOException("101 without an upgrade request"));
+                return false;
+            }
+            state = State.TUNNEL;
+            client.enterTunnel();
+            armInactivity();
+            return false;
+        }
+        if (responseParser.isInterim()) {
+            // e.g. 100 Continue: relayed, and the final response follows for the same request.
+            responseParser.continueAfterInterim();
+            awaitingHead = true;
+        }
+        return true;
+    }
+
+    private boolean relayTunnel() {
+        ByteBuffer in = connection.in;
+        boolean moved = false;
+        if (in != null && in.position() > 0) {
+            moved = transfer(in, client.out()) > 0;
+        }
+        if (connection.inputClosed && (connection.in == null || connection.in.position() == 0)) {
+            finishTunnel();
+            return true;
+        }
+        return moved;
+    }
+
+    private void finishTunnel() {
+        closeConnection();
+        releaseInflight(true);
+        state = State.IDLE;
+        worker.loop().timers().cancel(timeout);
+        client.exchangeFinished(false);
+    }
+
+    /** The response is complete: pool the backend connection if it is clean, then the client goes on. */
+    private void completeResponse() {
+        worker.loop().timers().cancel(timeout);
+        HttpHead request = client.parser().head();
+        HttpHead response = responseParser.head();
+        boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete;
+        boolean backendReusable = response.isKeepAlive() && requestComplete && !connection.hasPendingOutput()
+                && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
+        BackendConnection done = connection;
+        connection = null;
+        if (backendReusable) {
+            done.release(response.keepAliveTimeoutSeconds());
+        } else {
+            done.close();
+        }
+        releaseInflight(true);
+        state = State.IDLE;
+        client.exchangeFinished(clientKeepAlive);
+    }
+
+    /**
+     * The backend connection failed after it was established. Retried once on a fresh connection
+     * when nothing can have been lost (a reused connection, no response byte, no body byte sent);
+     * otherwise a 502 if the client has not seen a response byte yet, else the client connection
+     * closes so a truncated response is never passed off as complete.
+     */
+    private void backendBroke(Throwable cause) {
+        if (connection == null) {
+            return;
+        }
+        boolean reused = connection.isReused();
+        LOG.log(System.Logger.Level.DEBUG, () -> "backend " + backend.spec().hostPort() + " failed: " + cause);
+        closeConnection();
+        if (reused && !retried && responseBytesReceived == 0 && requestBodyForwarded == 0 && state == State.ACTIVE) {
+            retried = true;
+            releaseInflight(true);
+            attempts = 0;
+            attach(null);
+            return;
+        }
+        releaseInflight(false);
+        if (responseBytesRelayed == 0) {
+            finish(502);
+        } else {
+            state = State.IDLE;
+            worker.loop().timers().cancel(timeout);
+            client.close();
+        }
+    }
+
+    // ---- timeouts ----
+
+    private void armInactivity() {
+        worker.loop().timers().schedule(timeout, worker.loop().now() + settings.backendResponseNanos());
+    }
+
+    private void onTimeout() {
+        switch (state) {
+            case CONNECTING -> {
+                retryElsewhere(new IOException("connect timed out"));
+                client.progress();
+            }
+            case ACTIVE -> {
+                if (responseBytesRelayed > 0) {
+                    closeConnection();
+                    releaseInflight(false);
+                    state = State.IDLE;
+                    client.close();
+                } else {
+                    // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
+                    int status = requestComplete ? 504 : 408;
+                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort() + ": "
+                            + (status == 504 ? "response timed out" : "client upload stalled"));
+                    closeConnection();
+                    releaseInflight(false);
+                    finish(status);
+                    client.progress();
+                }
+            }
+            case TUNNEL -> {
+                closeConnection();
+                releaseInflight(true);
+                state = State.IDLE;
+                client.close();
+            }
+            case IDLE -> {
+                // A timer that fired after the exchange ended: nothing to do.
+            }
+            default -> throw new IllegalStateException("exchange in state " + state);
+        }
+    }
+
+    // ---- teardown ----
+
+    /** Ends the exchange with an error response to the client, who is then disconnected. */
+    private void finish(int status) {
+        worker.loop().timers().cancel(timeout);
+        if (connection != null) {
+            closeConnection();
+        }
+        releaseInflight(false);
+        state = State.IDLE;
+        if (responseBytesRelayed > 0) {
+            // Part of a response is out: an error page now would corrupt it.
+            client.close();
+        } else {
+            client.respondAndClose(status);
+        }
+    }
+
+    /** The client connection is closing: the backend side cannot be reused. */
+    void abortBackend() {
+        worker.loop().timers().cancel(timeout);
+        if (connection != null) {
+            closeConnection();
+        }
+        releaseInflight(false);
+        state = State.IDLE;
+    }
+
+    private void dropConnection() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+        releaseInflight(false);
+        worker.loop().timers().cancel(timeout);
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    private void releaseInflight(boolean success) {
+        if (inflightHeld) {
+            inflightHeld = false;
+            backend.release();
+            if (success) {
+                backend.markSucceeded();
+            }
+        }
+    }
+
+    /** Sets the backend socket's interest ops for what the exchange waits on. */
+    void updateInterest() {
+        if (connection == null) {
+            return;
+        }
+        if (state == State.CONNECTING) {
+            connection.setInterest(SelectionKey.OP_CONNECT);
+            return;
+        }
+        int ops = 0;
+        if (!connection.inputClosed && (connection.in == null || connection.in.hasRemaining())) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if (connection.hasPendingOutput()) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        connection.setInterest(ops);
+    }
+
+    /** Moves as many bytes as fit from {@code from} (fill mode) to {@code to} (fill mode). */
+    private static int transfer(ByteBuffer from, ByteBuffer to) {
+        from.flip();
+        int limit = from.limit();
+        int count = Math.min(from.remaining(), to.remaining());
+        try {
+            from.limit(from.position() + count);
+            to.put(from);
+        } finally {
+            from.limit(limit);
+            from.compact();
+        }
+        return count;
+    }
+}

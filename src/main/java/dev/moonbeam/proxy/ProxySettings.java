@@ -1,0 +1,43 @@
+package dev.moonbeam.proxy;
+
+import dev.moonbeam.config.Limits;
+import dev.moonbeam.config.ProxyConfig;
+import dev.moonbeam.config.Timeouts;
+import dev.moonbeam.http.ForwardContext;
+import dev.moonbeam.http.HttpLimits;
+import dev.moonbeam.tls.ServerTls;
+
+/**
+ * What the connection code needs from the config, in the form it uses (nanoseconds, parser
+ * limits). Immutable; a reload publishes a new instance that new connections pick up.
+ *
+ * @param tls null for a plain-HTTP listener
+ */
+public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits, long clientHeadNanos,
+                            long clientIdleNanos, long tlsHandshakeNanos, long backendConnectNanos,
+                            long backendResponseNanos, long backendIdleNanos, int maxIdlePerBackend,
+                            ForwardContext.ForwardedHeaders forwardedHeaders, ServerTls tls) {
+
+    /** Keep-alive reuse stops this long before a backend's advertised {@code Keep-Alive: timeout}. */
+    public static final long KEEP_ALIVE_SAFETY_MARGIN_NANOS = 1_000_000_000L;
+
+    public static ProxySettings from(ProxyConfig config, ServerTls tls) {
+        Limits limits = config.limits();
+        Timeouts timeouts = config.timeouts();
+        HttpLimits request = new HttpLimits(limits.maxRequestLine(), limits.maxHeaderBytes(), limits.maxHeaderCount(),
+                limits.maxChunkExtension(), limits.maxBodyBytes(), java.util.EnumSet.noneOf(dev.moonbeam.http.Leniency.class));
+        // Backends are trusted more than clients but not unboundedly: same head limits, no body cap.
+        HttpLimits response = new HttpLimits(limits.maxRequestLine(), Math.max(limits.maxHeaderBytes(), 65536),
+                Math.max(limits.maxHeaderCount(), 200), limits.maxChunkExtension(), 0, java.util.EnumSet.noneOf(dev.moonbeam.http.Leniency.class));
+        return new ProxySettings(request, response, timeouts.clientHead().toNanos(), timeouts.clientIdle().toNanos(),
+                timeouts.tlsHandshake().toNanos(), timeouts.backendConnect().toNanos(),
+                timeouts.backendResponse().toNanos(), timeouts.backendIdle().toNanos(), limits.maxIdlePerBackend(),
+                config.trustForwardedHeaders() ? ForwardContext.ForwardedHeaders.TRUST_AND_APPEND
+                        : ForwardContext.ForwardedHeaders.REPLACE,
+                tls);
+    }
+
+    public ForwardContext.Scheme scheme() {
+        return tls != null ? ForwardContext.Scheme.HTTPS : ForwardContext.Scheme.HTTP;
+    }
+}
