@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * call, so a burst of posts must not issue one each. The loop raises a {@code selecting} flag before
  * it selects; the first poster to lower it calls {@code wakeup}, later posters see it lowered and
  * do not. The loop then re-checks the queue after raising the flag, so a post that raced with the
- * flag is never left waiting for the next I/O event. Loop round:
+ * flag is never left waiting for the next I/O event. So there is at most one wakeup per select
+ * round, however many tasks are posted. Loop round:
  *
  * <pre>{@code
  * if (tasks.beginSelect()) selector.select(ms); else selector.selectNow();
@@ -76,6 +77,9 @@ public final class TaskQueue {
      * false if tasks are already waiting, in which case the loop should {@code selectNow()}.
      */
     public boolean beginSelect() {
+        if (!tasks.isEmpty()) {
+            return false; // cheap early out, and no flag a poster could waste a wakeup on
+        }
         selecting.set(true);
         if (tasks.isEmpty()) {
             return true;
