@@ -50,7 +50,8 @@ public final class Timers {
      *
      * <p>Called from an expiry callback with a deadline that is already due, the timeout fires in
      * the next {@link #runExpired} round, not this one: a callback that re-arms itself with a zero
-     * delay therefore cannot keep the loop inside one round forever.
+     * delay therefore cannot keep the loop inside one round forever (its {@link
+     * Timeout#deadlineNanos()} then reads one nanosecond after that round's {@code now}).
      *
      * @throws IllegalArgumentException if {@code t} is scheduled in another {@code Timers}
      */
@@ -74,7 +75,7 @@ public final class Timers {
         checkOwned(t);
         t.deadlineNanos = deadline;
         t.sequence = nextSequence++;
-        // A later deadline (the common case: a keep-alive timer pushed out) can only move down.
+        // The deadline may move either way; the sift in the wrong direction stops at once.
         siftUp(t.heapIndex);
         siftDown(t.heapIndex);
     }
