@@ -224,7 +224,10 @@ public final class BodyFraming {
                     setState(State.FINAL_LF);
                     return null;
                 }
-                if (b == '\n' && bareLfAllowed) {
+                if (b == '\n') {
+                    if (!bareLfAllowed) {
+                        return HttpError.BARE_LF;
+                    }
                     setState(State.DONE);
                     return null;
                 }
