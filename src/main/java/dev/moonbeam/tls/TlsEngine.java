@@ -101,6 +101,12 @@ public final class TlsEngine {
         this.engine = engine;
         this.pool = pool;
         this.handshakeDeadlineNanos = handshakeDeadlineNanos;
+        try {
+            // Without this a server engine reports NOT_HANDSHAKING until its first unwrap.
+            engine.beginHandshake();
+        } catch (SSLException e) {
+            fail(Failure.HANDSHAKE, e);
+        }
     }
 
     // ---- inbound -------------------------------------------------------------------------------

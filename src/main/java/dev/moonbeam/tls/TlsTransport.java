@@ -119,7 +119,7 @@ public final class TlsTransport implements Transport {
                 }
                 continue;
             }
-            if (engine.state() == TlsEngine.State.HANDSHAKING || engine.outputBlocked()) {
+            if (engine.state() == TlsEngine.State.HANDSHAKING || lastResult == TlsEngine.Result.NEED_FLUSH) {
                 lastResult = engine.resume(); // a flight may follow the one just written
                 if (engine.hasPendingOutput()) {
                     continue;
