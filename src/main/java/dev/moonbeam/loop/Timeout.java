@@ -1,0 +1,41 @@
+package dev.moonbeam.loop;
+
+import java.util.Objects;
+
+/**
+ * One reusable timeout, owned by a connection and scheduled in its loop's {@link Timers}.
+ *
+ * <p>Owned by the loop thread of the {@code Timers} it is scheduled in; no locks. The callback is
+ * fixed at construction so that scheduling, rescheduling and cancelling allocate nothing: a
+ * connection creates its timeouts once and re-arms them for every phase (handshake, head, idle).
+ *
+ * <p>The heap position is kept here (an intrusive index) so cancel and reschedule are O(log n)
+ * without a lookup map.
+ */
+public final class Timeout {
+    /** {@link #heapIndex} of a timeout that is not scheduled. */
+    static final int NOT_SCHEDULED = -1;
+
+    private final Runnable onExpiry;
+    long deadlineNanos;
+    /** Tie-breaker: equal deadlines fire in the order they were scheduled. */
+    long sequence;
+    int heapIndex = NOT_SCHEDULED;
+
+    public Timeout(Runnable onExpiry) {
+        this.onExpiry = Objects.requireNonNull(onExpiry, "onExpiry");
+    }
+
+    public boolean isScheduled() {
+        return heapIndex != NOT_SCHEDULED;
+    }
+
+    /** The deadline last scheduled; meaningful only while {@link #isScheduled()}. */
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    void fire() {
+        onExpiry.run();
+    }
+}

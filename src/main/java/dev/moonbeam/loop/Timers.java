@@ -1,0 +1,239 @@
+package dev.moonbeam.loop;
+
+import java.util.Arrays;
+
+/**
+ * Deadline-ordered binary min-heap of {@link Timeout}s, checked once per select round.
+ *
+ * <p>Owned by one loop thread: no locks, no atomics. Each timeout stores its own heap index, so
+ * {@link #schedule}, {@link #cancel} and reschedule are O(log n) and allocate nothing; the backing
+ * array only grows (doubling) when more timeouts are scheduled at once than ever before.
+ *
+ * <p>Why a heap rather than a hashed wheel: deadlines here span 10 ms to minutes, a heap needs no
+ * tick or resolution choice, and {@link #nanosUntilNext} is exact, so {@code select} sleeps exactly
+ * until the next deadline instead of waking every tick.
+ *
+ * <p>A timeout is expired when {@code deadline - now <= 0}. Typical loop round:
+ *
+ * <pre>{@code
+ * long wait = timers.nanosUntilNext(clock.nanoTime());   // -1: none, 0: overdue
+ * ... select for at most 'wait' (see selectTimeoutMillis) ...
+ * timers.runExpired(clock.nanoTime());
+ * }</pre>
+ */
+public final class Timers {
+    private static final System.Logger LOG = System.getLogger(Timers.class.getName());
+    private static final int INITIAL_CAPACITY = 64;
+    private static final long NANOS_PER_MILLI = 1_000_000L;
+
+    private Timeout[] heap;
+    private int size;
+    private long nextSequence;
+    /** True while {@link #runExpired} runs callbacks; see {@link #schedule}. */
+    private boolean running;
+    private long runningNow;
+    private long failedCallbacks;
+
+    public Timers() {
+        this(INITIAL_CAPACITY);
+    }
+
+    public Timers(int initialCapacity) {
+        if (initialCapacity < 1) {
+            throw new IllegalArgumentException("initialCapacity must be >= 1");
+        }
+        heap = new Timeout[initialCapacity];
+    }
+
+    /**
+     * Schedules {@code t} to expire at {@code deadlineNanos}, moving it if it is already scheduled.
+     *
+     * <p>Called from an expiry callback with a deadline that is already due, the timeout fires in
+     * the next {@link #runExpired} round, not this one: a callback that re-arms itself with a zero
+     * delay therefore cannot keep the loop inside one round forever (its {@link
+     * Timeout#deadlineNanos()} then reads one nanosecond after that round's {@code now}).
+     *
+     * @throws IllegalArgumentException if {@code t} is scheduled in another {@code Timers}
+     */
+    public void schedule(Timeout t, long deadlineNanos) {
+        long deadline = deadlineNanos;
+        if (running && deadline - runningNow <= 0) {
+            deadline = runningNow + 1;
+        }
+        if (t.heapIndex == Timeout.NOT_SCHEDULED) {
+            t.deadlineNanos = deadline;
+            t.sequence = nextSequence++;
+            if (size == heap.length) {
+                heap = Arrays.copyOf(heap, size * 2);
+            }
+            int index = size++;
+            heap[index] = t;
+            t.heapIndex = index;
+            siftUp(index);
+            return;
+        }
+        checkOwned(t);
+        t.deadlineNanos = deadline;
+        t.sequence = nextSequence++;
+        // The deadline may move either way; the sift in the wrong direction stops at once.
+        siftUp(t.heapIndex);
+        siftDown(t.heapIndex);
+    }
+
+    /** Cancels {@code t}; returns false if it was not scheduled (already fired or cancelled). */
+    public boolean cancel(Timeout t) {
+        if (t.heapIndex == Timeout.NOT_SCHEDULED) {
+            return false;
+        }
+        checkOwned(t);
+        removeAt(t.heapIndex);
+        return true;
+    }
+
+    /**
+     * Nanoseconds until the earliest deadline: {@code -1} when nothing is scheduled (select may block
+     * indefinitely), {@code 0} when a timeout is already due (use {@code selectNow}), else the
+     * positive remaining time.
+     */
+    public long nanosUntilNext(long nowNanos) {
+        if (size == 0) {
+            return -1;
+        }
+        long remaining = heap[0].deadlineNanos - nowNanos;
+        return remaining <= 0 ? 0 : remaining;
+    }
+
+    /**
+     * Converts {@link #nanosUntilNext} to the argument of {@code Selector.select(long)}: {@code 0}
+     * (block) for {@code -1}, otherwise rounded <em>up</em> to whole milliseconds so the loop does
+     * not wake just before a deadline and spin; {@code 0} nanos must be handled by the caller with
+     * {@code selectNow()} because {@code select(0)} would block.
+     */
+    public static long selectTimeoutMillis(long nanosUntilNext) {
+        if (nanosUntilNext < 0) {
+            return 0;
+        }
+        long millis = (nanosUntilNext + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI;
+        return Math.max(1, millis);
+    }
+
+    /**
+     * Runs the callbacks of every timeout due at {@code nowNanos}, earliest first (equal deadlines
+     * in scheduling order). Each timeout is unscheduled before its callback runs, so the callback may
+     * re-arm it; callbacks may also schedule or cancel any other timeout. A callback that throws is
+     * logged and counted, and the remaining ones still run.
+     *
+     * @return the number of callbacks run
+     */
+    public int runExpired(long nowNanos) {
+        if (running) {
+            throw new IllegalStateException("runExpired called from a timeout callback");
+        }
+        running = true;
+        runningNow = nowNanos;
+        int ran = 0;
+        try {
+            while (size > 0 && heap[0].deadlineNanos - nowNanos <= 0) {
+                Timeout due = heap[0];
+                removeAt(0);
+                ran++;
+                try {
+                    due.fire();
+                } catch (RuntimeException | Error e) {
+                    if (e instanceof VirtualMachineError) {
+                        throw e;
+                    }
+                    failedCallbacks++;
+                    LOG.log(System.Logger.Level.ERROR, "timeout callback failed", e);
+                }
+            }
+        } finally {
+            running = false;
+        }
+        return ran;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Callbacks that threw since creation (for tests and metrics). */
+    public long failedCallbacks() {
+        return failedCallbacks;
+    }
+
+    private void checkOwned(Timeout t) {
+        int index = t.heapIndex;
+        if (index >= size || heap[index] != t) {
+            throw new IllegalArgumentException("timeout is scheduled in another Timers");
+        }
+    }
+
+    private void removeAt(int index) {
+        Timeout removed = heap[index];
+        removed.heapIndex = Timeout.NOT_SCHEDULED;
+        int last = --size;
+        if (index == last) {
+            heap[last] = null;
+            return;
+        }
+        Timeout moved = heap[last];
+        heap[last] = null;
+        heap[index] = moved;
+        moved.heapIndex = index;
+        siftUp(index);
+        siftDown(moved.heapIndex);
+    }
+
+    private void siftUp(int index) {
+        Timeout t = heap[index];
+        int i = index;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            Timeout p = heap[parent];
+            if (!before(t, p)) {
+                break;
+            }
+            heap[i] = p;
+            p.heapIndex = i;
+            i = parent;
+        }
+        heap[i] = t;
+        t.heapIndex = i;
+    }
+
+    private void siftDown(int index) {
+        Timeout t = heap[index];
+        int i = index;
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            int right = child + 1;
+            if (right < size && before(heap[right], heap[child])) {
+                child = right;
+            }
+            Timeout c = heap[child];
+            if (!before(c, t)) {
+                break;
+            }
+            heap[i] = c;
+            c.heapIndex = i;
+            i = child;
+        }
+        heap[i] = t;
+        t.heapIndex = i;
+    }
+
+    /**
+     * Orders by deadline, then by scheduling order. Subtraction keeps the order right across
+     * {@code nanoTime} wrap-around as long as all deadlines lie within 2^62 ns (146 years) of each
+     * other.
+     */
+    private static boolean before(Timeout a, Timeout b) {
+        long diff = a.deadlineNanos - b.deadlineNanos;
+        if (diff != 0) {
+            return diff < 0;
+        }
+        return a.sequence < b.sequence;
+    }
+}

@@ -1,0 +1,356 @@
+package dev.moonbeam.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moonbeam.loop.BufferPool;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The engine alone, in memory: every split offset, several records per read, refusals, deadlines. */
+class TlsEngineTest {
+    private static final long START = 5_000_000_000L;
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    private static final byte[] REQUEST = "GET /x HTTP/1.1\r\nHost: ec.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private static ServerTls tls;
+    private static SSLContext clientContext;
+
+    private final BufferPool pool = BufferPool.withDefaults();
+    private final ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        SslContexts.hardenJdkDefaults();
+        List<KeyMaterial> certs = List.of(Fixtures.ec(), Fixtures.rsa());
+        tls = SslContexts.create(certs, TlsSettings.defaults());
+        clientContext = Fixtures.clientTrusting(certs);
+    }
+
+    private TlsEngine newServer() {
+        return new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos());
+    }
+
+    private static TestClient newClient(String protocol) throws Exception {
+        return new TestClient(clientContext, protocol, "ec.test");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void clientHelloSplitAtEveryOffset(String protocol) throws Exception {
+        TestClient probe = newClient(protocol);
+        probe.step();
+        int helloLength = probe.takeOutput().length;
+        assertThat(helloLength).isGreaterThan(100);
+
+        for (int split = 0; split <= helloLength; split++) {
+            TlsEngine server = newServer();
+            TestClient client = newClient(protocol);
+            client.step();
+            byte[] hello = client.takeOutput();
+            feed(server, Arrays.copyOfRange(hello, 0, split));
+            if (split < hello.length) {
+                assertThat(server.hasPendingOutput()).as("no answer to a partial hello, split %d", split).isFalse();
+            }
+            feed(server, Arrays.copyOfRange(hello, split, hello.length));
+            assertThat(server.hasPendingOutput()).as("server flight after split %d", split).isTrue();
+            completeHandshake(server, client);
+            assertEcho(server, client);
+            server.release();
+            assertThat(pool.outstanding()).as("split %d", split).isZero();
+        }
+    }
+
+    /** TLS 1.3 lets the client send its request right behind its Finished; split that flight everywhere. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void lastClientFlightWithApplicationDataSplitAtEveryOffset(String protocol) throws Exception {
+        for (int split = 0; ; split++) {
+            TlsEngine server = newServer();
+            TestClient client = newClient(protocol);
+            client.step();
+            feed(server, client.takeOutput());
+            client.fromServer.put(drain(server));
+            client.step(); // client's last flight
+            if (protocol.equals("TLSv1.3")) {
+                client.send(REQUEST);
+                client.step(); // its request rides along
+            }
+            byte[] flight = client.takeOutput();
+            if (split > flight.length) {
+                server.release();
+                break;
+            }
+            feed(server, Arrays.copyOfRange(flight, 0, split));
+            feed(server, Arrays.copyOfRange(flight, split, flight.length));
+            if (protocol.equals("TLSv1.3")) {
+                assertThat(server.state()).isEqualTo(TlsEngine.State.OPEN);
+                assertThat(plaintext.toByteArray()).as("split %d", split).isEqualTo(REQUEST);
+                plaintext.reset();
+            }
+            completeHandshake(server, client);
+            assertEcho(server, client);
+            server.release();
+            assertThat(pool.outstanding()).isZero();
+        }
+    }
+
+    @Test
+    void severalRecordsInOneReceive() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.3");
+        completeHandshake(server, client);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (int i = 0; i < 6; i++) {
+            byte[] message = ("message " + i + ";").getBytes(StandardCharsets.US_ASCII);
+            expected.write(message);
+            client.send(message);
+            client.step(); // one record each
+        }
+        byte[] records = client.takeOutput();
+        TlsEngine.Result result = server.receive(ByteBuffer.wrap(records));
+
+        assertThat(result).isEqualTo(TlsEngine.Result.NEED_INPUT);
+        readAll(server);
+        assertThat(plaintext.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(pool.outstanding()).isZero();
+        server.release();
+    }
+
+    @Test
+    void partialRecordIsHeldInOnePooledBufferUntilComplete() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.3");
+        completeHandshake(server, client);
+        client.send(REQUEST);
+        client.step();
+        byte[] record = client.takeOutput();
+
+        assertThat(server.receive(ByteBuffer.wrap(record, 0, 3))).isEqualTo(TlsEngine.Result.NEED_INPUT);
+        assertThat(server.hasHeldInput()).isTrue();
+        assertThat(pool.outstanding()).isEqualTo(1);
+        assertThat(server.receive(ByteBuffer.wrap(record, 3, record.length - 3))).isEqualTo(TlsEngine.Result.NEED_INPUT);
+        assertThat(server.hasHeldInput()).isFalse();
+        readAll(server);
+        assertThat(plaintext.toByteArray()).isEqualTo(REQUEST);
+        assertThat(pool.outstanding()).isZero();
+        server.release();
+    }
+
+    @Test
+    void largeResponseWaitsForDrainingInsteadOfGrowing() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.3");
+        completeHandshake(server, client);
+        ByteBuffer body = ByteBuffer.wrap(new byte[200_000]);
+        int rounds = 0;
+        while (body.hasRemaining() && rounds++ < 1_000) {
+            int taken = server.send(body);
+            assertThat(taken).isBetween(0, 16_384);
+            assertThat(pool.outstanding()).isLessThanOrEqualTo(1);
+            client.fromServer.put(drain(server));
+            client.step();
+        }
+        assertThat(client.received.size()).isEqualTo(200_000);
+        assertThat(pool.outstanding()).isZero();
+        server.release();
+    }
+
+    /** A hand-made TLS 1.1 ClientHello (the JDK client will not send one): refused with an alert. */
+    @Test
+    void tls11ClientHelloIsRefused() {
+        TlsEngine server = newServer();
+        byte[] body = new byte[43];
+        body[0] = 3;
+        body[1] = 2; // client_version TLS 1.1
+        body[34] = 0; // no session id
+        body[35] = 0;
+        body[36] = 4; // two suites
+        body[37] = (byte) 0xC0;
+        body[38] = 0x13; // ECDHE_RSA_WITH_AES_128_CBC_SHA
+        body[39] = 0x00;
+        body[40] = 0x2F; // RSA_WITH_AES_128_CBC_SHA
+        body[41] = 1;
+        body[42] = 0; // null compression, no extensions
+        ByteBuffer hello = ByteBuffer.allocate(5 + 4 + body.length);
+        hello.put(new byte[] {22, 3, 1, 0, (byte) (4 + body.length), 1, 0, 0, (byte) body.length}).put(body).flip();
+
+        assertThat(server.receive(hello)).isEqualTo(TlsEngine.Result.FAILED);
+        assertThat(server.failure()).isEqualTo(TlsEngine.Failure.HANDSHAKE);
+        byte[] alert = drain(server);
+        assertThat(alert).isNotEmpty();
+        assertThat(alert[0]).as("alert record").isEqualTo((byte) 21);
+        assertThat(server.state()).isEqualTo(TlsEngine.State.CLOSED);
+        server.release();
+        assertThat(pool.outstanding()).isZero();
+    }
+
+    @Test
+    void renegotiationOnTls12IsRefused() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.2");
+        completeHandshake(server, client);
+        client.engine.beginHandshake(); // asks for a new handshake on the open connection
+        client.step();
+        TlsEngine.Result result = server.receive(ByteBuffer.wrap(client.takeOutput()));
+
+        assertThat(result).isEqualTo(TlsEngine.Result.FAILED);
+        assertThat(server.failure()).isEqualTo(TlsEngine.Failure.RENEGOTIATION_REFUSED);
+        assertThat(server.send(ByteBuffer.wrap(REQUEST))).isEqualTo(-1);
+        drain(server);
+        assertThat(server.state()).isEqualTo(TlsEngine.State.CLOSED);
+        server.release();
+        assertThat(pool.outstanding()).isZero();
+    }
+
+    @Test
+    void handshakeDeadlineUsesTheLoopClock() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.3");
+        client.step();
+        feed(server, client.takeOutput());
+        assertThat(server.handshakeExpired(START + HANDSHAKE_TIMEOUT.toNanos() - 1)).isFalse();
+        assertThat(server.state()).isEqualTo(TlsEngine.State.HANDSHAKING);
+
+        assertThat(server.handshakeExpired(START + HANDSHAKE_TIMEOUT.toNanos())).isTrue();
+        assertThat(server.failure()).isEqualTo(TlsEngine.Failure.HANDSHAKE_TIMEOUT);
+        assertThat(server.state()).isEqualTo(TlsEngine.State.CLOSED);
+        assertThat(pool.outstanding()).isZero();
+        server.release();
+    }
+
+    @Test
+    void deadlineDoesNotApplyOnceOpen() throws Exception {
+        TlsEngine server = newServer();
+        completeHandshake(server, newClient("TLSv1.3"));
+        assertThat(server.handshakeExpired(START + Duration.ofDays(1).toNanos())).isFalse();
+        assertThat(server.state()).isEqualTo(TlsEngine.State.OPEN);
+        server.release();
+    }
+
+    @Test
+    void closeNotifyFromClientEndsInputAndKeepsPlaintextReadable() throws Exception {
+        TlsEngine server = newServer();
+        TestClient client = newClient("TLSv1.3");
+        completeHandshake(server, client);
+        client.send(REQUEST);
+        client.step();
+        client.closeOutbound();
+        client.step();
+        TlsEngine.Result result = server.receive(ByteBuffer.wrap(client.takeOutput()));
+
+        assertThat(result).isEqualTo(TlsEngine.Result.INBOUND_CLOSED);
+        assertThat(server.inboundClosed()).isTrue();
+        readAll(server);
+        assertThat(plaintext.toByteArray()).isEqualTo(REQUEST);
+        // TLS 1.3 allows a half-close (RFC 8446 §6.1): the response can still go out.
+        assertThat(server.send(ByteBuffer.wrap(REQUEST))).isEqualTo(REQUEST.length);
+        server.closeOutbound();
+        client.fromServer.put(drain(server));
+        client.step();
+        assertThat(client.received.toByteArray()).isEqualTo(REQUEST);
+        assertThat(client.engine.isInboundDone()).isTrue();
+        assertThat(server.state()).isEqualTo(TlsEngine.State.CLOSED);
+        server.release();
+        assertThat(pool.outstanding()).isZero();
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /** Gives bytes to the engine as the transport would: never more than its room, reading plaintext out. */
+    private void feed(TlsEngine server, byte[] bytes) {
+        ByteBuffer src = ByteBuffer.wrap(bytes);
+        for (int i = 0; i < 10_000 && src.hasRemaining(); i++) {
+            int room = server.inboundRoom();
+            if (room == 0) {
+                readAll(server);
+                continue;
+            }
+            ByteBuffer slice = src.slice();
+            slice.limit(Math.min(room, src.remaining()));
+            server.receive(slice);
+            src.position(src.position() + slice.position());
+            readAll(server);
+        }
+        assertThat(src.hasRemaining()).isFalse();
+    }
+
+    private void readAll(TlsEngine server) {
+        ByteBuffer dst = ByteBuffer.allocate(4096);
+        for (int i = 0; i < 10_000; i++) {
+            dst.clear();
+            int count = server.readPlaintext(dst);
+            if (count == 0) {
+                if (server.hasHeldInput() && server.inboundRoom() > 0 && server.resume() == TlsEngine.Result.NEED_INPUT
+                        && !server.hasPlaintext()) {
+                    return;
+                }
+                if (!server.hasPlaintext()) {
+                    return;
+                }
+                continue;
+            }
+            plaintext.write(dst.array(), 0, count);
+        }
+    }
+
+    private static byte[] drain(TlsEngine server) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer dst = ByteBuffer.allocate(32 * 1024);
+        for (int i = 0; i < 1_000; i++) {
+            dst.clear();
+            int count = server.drainTo(dst);
+            if (count == 0) {
+                if (server.state() == TlsEngine.State.HANDSHAKING || server.outputBlocked()) {
+                    server.resume();
+                    if (server.hasPendingOutput()) {
+                        continue;
+                    }
+                }
+                break;
+            }
+            out.write(dst.array(), 0, count);
+        }
+        return out.toByteArray();
+    }
+
+    private void completeHandshake(TlsEngine server, TestClient client) {
+        for (int i = 0; i < 100; i++) {
+            client.step();
+            byte[] out = client.takeOutput();
+            feed(server, out);
+            byte[] back = drain(server);
+            client.fromServer.put(back);
+            if (out.length == 0 && back.length == 0) {
+                break;
+            }
+        }
+        client.step();
+        assertThat(client.failure).isNull();
+        assertThat(server.state()).isEqualTo(TlsEngine.State.OPEN);
+        assertThat(client.engine.getHandshakeStatus()).isEqualTo(HandshakeStatus.NOT_HANDSHAKING);
+        assertThat(pool.outstanding()).as("an idle open connection holds no buffer").isZero();
+    }
+
+    private void assertEcho(TlsEngine server, TestClient client) {
+        plaintext.reset();
+        client.send(REQUEST);
+        client.step();
+        feed(server, client.takeOutput());
+        assertThat(plaintext.toByteArray()).isEqualTo(REQUEST);
+        assertThat(server.send(ByteBuffer.wrap(REQUEST))).isEqualTo(REQUEST.length);
+        client.fromServer.put(drain(server));
+        client.step();
+        assertThat(client.received.toByteArray()).endsWith(REQUEST);
+        plaintext.reset();
+    }
+}
