@@ -3,6 +3,7 @@ package dev.moonbeam;
 import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
+import dev.moonbeam.tls.SslContexts;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ public final class Main {
 
     private static int checkOrRun(CommandLine cli, PrintStream out, PrintStream err) {
         LogSetup.consoleOnly(cli.debug());
+        SslContexts.hardenJdkDefaults();
         Path home = home();
         Path configFile = cli.configFile() != null ? cli.configFile().toAbsolutePath().normalize()
                 : home.resolve(DEFAULT_CONFIG);
@@ -65,6 +67,7 @@ public final class Main {
         ProxyConfig config;
         try {
             config = Startup.load(loader, configFile, cli);
+            Startup.checkTls(config);
         } catch (ConfigException e) {
             err.println("moonbeam: " + e.getMessage());
             if (cli.debug()) {
@@ -86,7 +89,7 @@ public final class Main {
         }
         try {
             return Startup.run(config, loader, cli);
-        } catch (IOException | RuntimeException e) {
+        } catch (ConfigException | IOException | RuntimeException e) {
             err.println("moonbeam: " + e.getMessage());
             if (cli.debug()) {
                 e.printStackTrace(err);

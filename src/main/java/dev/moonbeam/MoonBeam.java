@@ -1,24 +1,102 @@
 package dev.moonbeam;
 
+import dev.moonbeam.balance.BackendSpec;
+import dev.moonbeam.balance.Routing;
+import dev.moonbeam.balance.RoutingTable;
+import dev.moonbeam.config.BackendConfig;
+import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.ProxyConfig;
+import dev.moonbeam.loop.BufferPool;
+import dev.moonbeam.loop.Clock;
+import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.loop.ListenSockets;
+import dev.moonbeam.proxy.ProxySettings;
+import dev.moonbeam.proxy.Worker;
+import dev.moonbeam.proxy.Listener;
+import dev.moonbeam.tls.ServerTls;
+import dev.moonbeam.tls.TlsSetup;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
-/** Wires the configured parts together and starts them. */
+/**
+ * Wires the configured parts together: the listening sockets, one {@link EventLoop} and
+ * {@link Worker} per thread, the shared routing table and settings. {@link #close()} stops it.
+ */
 public final class MoonBeam implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(MoonBeam.class.getName());
+
     private final List<ServerSocketChannel> listeners;
+    private final List<Worker> workers;
+    private final RoutingTable routing;
+    private volatile ProxySettings settings;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
-    private MoonBeam(List<ServerSocketChannel> listeners) {
+    private MoonBeam(List<ServerSocketChannel> listeners, List<Worker> workers, RoutingTable routing, ProxySettings settings) {
         this.listeners = listeners;
+        this.workers = workers;
+        this.routing = routing;
+        this.settings = settings;
     }
 
-    public static MoonBeam start(ProxyConfig config) throws IOException {
-        List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), config.effectiveThreads());
-        return new MoonBeam(listeners);
+    /** Loads certificates, binds, and starts the loops. */
+    public static MoonBeam start(ProxyConfig config) throws IOException, ConfigException {
+        ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
+        ProxySettings settings = ProxySettings.from(config, tls);
+        RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
+        int threads = config.effectiveThreads();
+        List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), threads);
+        List<Worker> workers = new ArrayList<>(threads);
+        MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
+        try {
+            for (int i = 0; i < threads; i++) {
+                EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
+                Worker worker = new Worker(loop, routing, proxy::settings);
+                // Without SO_REUSEPORT every loop watches the one socket; accept() sorts out who wins.
+                Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)));
+                workers.add(worker);
+            }
+        } catch (IOException | RuntimeException e) {
+            ListenSockets.closeAll(listeners);
+            throw e;
+        }
+        for (Worker worker : workers) {
+            worker.loop().start();
+        }
+        return proxy;
+    }
+
+    static List<BackendSpec> specs(ProxyConfig config) {
+        List<BackendSpec> specs = new ArrayList<>();
+        for (BackendConfig backend : config.backends()) {
+            specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight()));
+        }
+        return specs;
+    }
+
+    public ProxySettings settings() {
+        return settings;
+    }
+
+    public RoutingTable routing() {
+        return routing;
+    }
+
+    public List<Worker> workers() {
+        return workers;
+    }
+
+    /** The bound address (useful with port 0 in tests). */
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) listeners.get(0).getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public void awaitTermination() {
@@ -29,9 +107,23 @@ public final class MoonBeam implements AutoCloseable {
         }
     }
 
+    /** Stops accepting, closes every connection and stops the loops. */
     @Override
     public void close() {
         ListenSockets.closeAll(listeners);
+        for (Worker worker : workers) {
+            worker.loop().shutdown();
+        }
+        for (Worker worker : workers) {
+            try {
+                if (!worker.loop().awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.log(System.Logger.Level.WARNING, worker.loop().name() + " did not stop within 5 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         terminated.countDown();
     }
 }

@@ -4,6 +4,9 @@ import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
 import java.io.IOException;
+import dev.moonbeam.tls.DevCertificate;
+import dev.moonbeam.tls.TlsMaterialException;
+import dev.moonbeam.tls.TlsSetup;
 import java.nio.file.Path;
 
 /** The steps between a parsed command line and a running proxy, kept out of {@link Main} for tests. */
@@ -26,12 +29,24 @@ final class Startup {
     }
 
     static boolean makeDevCertificate(Path certFile, Path keyFile) throws IOException {
-        throw new IOException("no certificate generator available yet");
+        try {
+            return DevCertificate.ensure(certFile, keyFile);
+        } catch (TlsMaterialException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Loads the certificates too, so --check catches a bad key the way nginx -t does. */
+    static void checkTls(ProxyConfig config) throws ConfigException {
+        if (config.isTls()) {
+            TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake());
+        }
     }
 
     /** Starts the proxy and blocks until it has shut down; returns the exit code. */
-    static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException {
+    static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException, ConfigException {
         MoonBeam proxy = MoonBeam.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "shutdown"));
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s)");
