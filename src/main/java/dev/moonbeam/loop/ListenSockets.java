@@ -31,14 +31,20 @@ public final class ListenSockets {
         boolean reusePort = count > 1 && supportsReusePort();
         // With SO_REUSEPORT a second MoonBeam on the same port would bind silently and take half the
         // traffic; a plain bind first fails the way an operator expects if anything holds the port.
-        probe(address);
+        if (address.getPort() != 0) {
+            probe(address);
+        }
         List<ServerSocketChannel> sockets = new ArrayList<>(count);
         try {
             if (!reusePort) {
                 sockets.add(bind(address, false));
             } else {
-                for (int i = 0; i < count; i++) {
-                    sockets.add(bind(address, true));
+                sockets.add(bind(address, true));
+                // Port 0 (tests): the others must join the port the kernel chose for the first.
+                InetSocketAddress bound = new InetSocketAddress(address.getAddress(),
+                        ((InetSocketAddress) sockets.get(0).getLocalAddress()).getPort());
+                for (int i = 1; i < count; i++) {
+                    sockets.add(bind(bound, true));
                 }
             }
         } catch (IOException e) {
