@@ -1,0 +1,62 @@
+package dev.moonbeam.proxy;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** A blocking client speaking raw bytes to the proxy, so tests control every byte and split. */
+final class RawClient implements AutoCloseable {
+    final Socket socket;
+    final InputStream in;
+    final OutputStream out;
+
+    RawClient(int port) throws IOException {
+        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        socket.setSoTimeout(10_000);
+        socket.setTcpNoDelay(true);
+        in = new BufferedInputStream(socket.getInputStream(), 65536);
+        out = socket.getOutputStream();
+    }
+
+    RawClient send(String text) throws IOException {
+        return send(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    RawClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    HttpMessage response() throws IOException {
+        return HttpMessage.read(in, true, false);
+    }
+
+    HttpMessage responseToHead() throws IOException {
+        return HttpMessage.read(in, true, true);
+    }
+
+    /** GET with keep-alive; returns the response. */
+    HttpMessage get(String target) throws IOException {
+        send("GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n");
+        return response();
+    }
+
+    /** True when the proxy has closed the connection (EOF or reset) within the socket timeout. */
+    boolean isClosedByPeer() {
+        try {
+            return in.read() < 0;
+        } catch (IOException e) {
+            return !(e instanceof java.net.SocketTimeoutException);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
