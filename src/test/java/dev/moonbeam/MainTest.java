@@ -79,7 +79,7 @@ class MainTest {
     void listenOverrideIsValidated() throws IOException {
         Path file = config("{\"backend_servers\": [\"127.0.0.1:8081\"]}");
         assertThat(run("--check", "--config", file.toString(), "--listen", "70000")).isEqualTo(Main.EXIT_FAILURE);
-        assertThat(stderr()).contains(file + ": --listen: \"70000\": port 70000 is out of range");
+        assertThat(stderr()).contains(file + ": --listen: \"70000\": port 70000 is out of range (0-65535)");
     }
 
     @Test

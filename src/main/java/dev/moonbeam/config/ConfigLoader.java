@@ -114,7 +114,7 @@ public final class ConfigLoader {
     private ListenAddress listenAddress(Path file, String keyPath, String text) throws ConfigException {
         HostPort hostPort;
         try {
-            hostPort = HostPort.parse(text, "0.0.0.0");
+            hostPort = HostPort.parseListen(text);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(file, keyPath, e.getMessage());
         }

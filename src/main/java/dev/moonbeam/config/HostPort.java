@@ -8,6 +8,15 @@ public record HostPort(String host, int port) {
 
     /** Parses {@code host:port}; {@code defaultHost} is used when only a port is given, or null to require a host. */
     static HostPort parse(String text, String defaultHost) throws IllegalArgumentException {
+        return parse(text, defaultHost, 1);
+    }
+
+    /** As {@link #parse(String, String)}; a listener may use port 0 ("any free port", for tests). */
+    static HostPort parseListen(String text) throws IllegalArgumentException {
+        return parse(text, "0.0.0.0", 0);
+    }
+
+    private static HostPort parse(String text, String defaultHost, int minPort) throws IllegalArgumentException {
         String trimmed = text.strip();
         if (trimmed.isEmpty()) {
             throw new IllegalArgumentException("is empty; expected host:port");
@@ -46,16 +55,16 @@ public record HostPort(String host, int port) {
                 throw new IllegalArgumentException("\"" + text + "\" has an invalid character '" + c + "' in the host");
             }
         }
-        return new HostPort(host, parsePort(portText, text));
+        return new HostPort(host, parsePort(portText, text, minPort));
     }
 
-    private static int parsePort(String portText, String whole) {
+    private static int parsePort(String portText, String whole, int minPort) {
         if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException("\"" + whole + "\" has an invalid port \"" + portText + "\"; expected a number 1-65535");
         }
         int port = Integer.parseInt(portText);
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("\"" + whole + "\": port " + port + " is out of range (1-65535)");
+        if (port < minPort || port > 65535) {
+            throw new IllegalArgumentException("\"" + whole + "\": port " + port + " is out of range (" + minPort + "-65535)");
         }
         return port;
     }

@@ -51,8 +51,10 @@ final class Acceptor implements IoHandler {
 
     @Override
     public void abort(Throwable cause) {
-        // The listener stays open; a failed accept round is not fatal.
-        LOG.log(System.Logger.Level.WARNING, "acceptor: " + cause);
+        // The listener stays open; a failed accept round is not fatal. Closing is shutdown.
+        if (!(cause instanceof java.nio.channels.ClosedChannelException)) {
+            LOG.log(System.Logger.Level.WARNING, "acceptor: " + cause);
+        }
     }
 
     static void closeQuietly(java.nio.channels.Channel channel) {

@@ -94,6 +94,10 @@ final class Exchange {
      * backend is available.
      */
     private void attach(Backend avoid) {
+        attach(avoid, false);
+    }
+
+    private void attach(Backend avoid, boolean freshConnection) {
         int limit = Math.max(1, worker.routing().current().backends().size());
         while (attempts < limit) {
             attempts++;
@@ -106,7 +110,7 @@ final class Exchange {
             backend.acquire();
             inflightHeld = true;
             BackendPool<BackendConnection> pool = worker.pool(backend);
-            BackendConnection pooled = pool.poll(now, BackendConnection::close);
+            BackendConnection pooled = freshConnection ? null : pool.poll(now, BackendConnection::close);
             try {
                 if (pooled != null) {
                     pooled.adopt(this);
@@ -128,19 +132,24 @@ final class Exchange {
                 avoid = picked;
                 continue;
             }
-            writeRequestHead();
+            if (writeRequestHead()) {
+                // Bodyless requests complete here, so a quick response finds them complete.
+                forwardRequestBody();
+            }
             return;
         }
         // None available at all: 503 at once. Some tried and refused: 502, as nginx answers.
         finish(connectFailed ? 502 : 503);
     }
 
-    private void writeRequestHead() {
+    private boolean writeRequestHead() {
         ByteBuffer out = connection.out();
         if (HeadRewriter.writeRequest(client.parser().head(), client.forward(), out) != HeadRewriter.Result.WRITTEN) {
             // Our forwarding fields pushed a head near the limit past one buffer.
             finish(431);
+            return false;
         }
+        return true;
     }
 
     private void connectFailed(Throwable cause) {
@@ -415,6 +424,13 @@ final class Exchange {
     /** The response is complete: pool the backend connection if it is clean, then the client goes on. */
     private void completeResponse() {
         worker.loop().timers().cancel(timeout);
+        if (!requestComplete) {
+            // The rest of the body may already be buffered; the connection is reusable if so.
+            forwardRequestBody();
+            if (connection == null) {
+                return;
+            }
+        }
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
         boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete;
@@ -449,7 +465,8 @@ final class Exchange {
             retried = true;
             releaseInflight(true);
             attempts = 0;
-            attach(null);
+            // Other pooled connections may be just as stale: the retry always connects anew.
+            attach(null, true);
             return;
         }
         releaseInflight(false);
