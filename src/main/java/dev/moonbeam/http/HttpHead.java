@@ -220,8 +220,9 @@ public final class HttpHead {
         return upgradePresent && connectionUpgrade && version == HttpVersion.HTTP_1_1;
     }
 
+    /** {@code Expect: 100-continue} in an HTTP/1.1 request (ignored in 1.0, RFC 9110 §10.1.1). */
     public boolean isExpectContinue() {
-        return expectContinue;
+        return expectContinue && version == HttpVersion.HTTP_1_1;
     }
 
     public boolean hasConnectionClose() {
