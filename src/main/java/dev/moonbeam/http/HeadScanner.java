@@ -18,6 +18,12 @@ final class HeadScanner {
 
     private enum State { IN_LINE, AFTER_CR }
 
+    /**
+     * Bytes copied and scanned per step: the head usually ends early, and copying the whole
+     * remaining limit from a buffer full of body bytes would waste work.
+     */
+    private static final int SLICE_BYTES = 1024;
+
     private final HttpHead head;
     private final HttpLimits limits;
     private final Direction direction;
@@ -50,15 +56,16 @@ final class HeadScanner {
      * the final CRLF) or ERROR.
      */
     ParseStatus scan(ByteBuffer in) {
-        int available = in.remaining();
-        if (available == 0) {
-            return ParseStatus.NEED_MORE;
+        ParseStatus status = ParseStatus.NEED_MORE;
+        while (status == ParseStatus.NEED_MORE && in.hasRemaining()) {
+            int room = limits.maxHeaderBytes() - head.length;
+            status = scanSlice(in, Math.min(Math.min(in.remaining(), room), SLICE_BYTES));
         }
-        int room = limits.maxHeaderBytes() - head.length;
-        if (room == 0) {
-            return fail(HttpError.HEADERS_TOO_LARGE);
-        }
-        int count = Math.min(available, room);
+        return status;
+    }
+
+    /** Copies and scans {@code count} more bytes (at least one, within the head limit). */
+    private ParseStatus scanSlice(ByteBuffer in, int count) {
         int from = head.length;
         head.ensureCapacity(from + count);
         byte[] bytes = head.bytes;
@@ -100,7 +107,7 @@ final class HeadScanner {
         }
         head.length = end;
         in.position(in.position() + count);
-        if (count == room) {
+        if (end == limits.maxHeaderBytes()) {
             // The head filled its limit without ending; RFC 9110 §15.5.32 (431).
             return fail(HttpError.HEADERS_TOO_LARGE);
         }

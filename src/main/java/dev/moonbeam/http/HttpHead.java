@@ -18,7 +18,7 @@ public final class HttpHead {
     private static final int INITIAL_BYTES = 1024;
 
     // Raw bytes and line offsets, written by HeadScanner. Line 0 is the start line.
-    byte[] bytes = new byte[INITIAL_BYTES];
+    byte[] bytes;
     int length;
     int lineCount;
     final int[] lineStart;
@@ -56,7 +56,12 @@ public final class HttpHead {
     BodyKind bodyKind;
     boolean keepAlive;
 
-    HttpHead(int maxHeaderCount) {
+    private final int maxBytes;
+
+    HttpHead(HttpLimits limits) {
+        int maxHeaderCount = limits.maxHeaderCount();
+        maxBytes = limits.maxHeaderBytes();
+        bytes = new byte[Math.min(INITIAL_BYTES, maxBytes)];
         lineStart = new int[maxHeaderCount + 1];
         lineEnd = new int[maxHeaderCount + 1];
         nameStart = new int[maxHeaderCount];
@@ -96,7 +101,8 @@ public final class HttpHead {
     /** Makes room for {@code needed} bytes; the caller never asks beyond the head limit. */
     void ensureCapacity(int needed) {
         if (needed > bytes.length) {
-            bytes = Arrays.copyOf(bytes, Math.max(needed, bytes.length * 2));
+            // Geometric growth, but never beyond the head limit: a hostile head costs at most that.
+            bytes = Arrays.copyOf(bytes, Math.min(maxBytes, Math.max(needed, bytes.length * 2)));
         }
     }
 
@@ -214,8 +220,9 @@ public final class HttpHead {
         return upgradePresent && connectionUpgrade && version == HttpVersion.HTTP_1_1;
     }
 
+    /** {@code Expect: 100-continue} in an HTTP/1.1 request (ignored in 1.0, RFC 9110 §10.1.1). */
     public boolean isExpectContinue() {
-        return expectContinue;
+        return expectContinue && version == HttpVersion.HTTP_1_1;
     }
 
     public boolean hasConnectionClose() {

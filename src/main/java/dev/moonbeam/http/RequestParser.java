@@ -25,7 +25,7 @@ public final class RequestParser {
 
     public RequestParser(HttpLimits limits) {
         this.limits = limits;
-        this.head = new HttpHead(limits.maxHeaderCount());
+        this.head = new HttpHead(limits);
         this.scanner = new HeadScanner(head, limits, HeadScanner.Direction.REQUEST);
         this.framing = new BodyFraming(limits);
         reset();

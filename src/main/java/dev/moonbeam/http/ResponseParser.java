@@ -31,7 +31,7 @@ public final class ResponseParser {
     private HttpError error;
 
     public ResponseParser(HttpLimits limits) {
-        this.head = new HttpHead(limits.maxHeaderCount());
+        this.head = new HttpHead(limits);
         this.scanner = new HeadScanner(head, limits, HeadScanner.Direction.RESPONSE);
         this.framing = new BodyFraming(limits);
         reset();

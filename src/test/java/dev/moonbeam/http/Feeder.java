@@ -112,6 +112,10 @@ final class Feeder {
         if (last != ParseStatus.MESSAGE_COMPLETE && last != ParseStatus.ERROR) {
             last = parser.endOfInput();
         }
+        if (parser.head().length() > setup.limits().maxHeaderBytes()
+                || parser.head().bytes().length > setup.limits().maxHeaderBytes()) {
+            violation += "head beyond its limit;";
+        }
         if (headCompletes > 1) {
             violation += "HEAD_COMPLETE twice;";
         }
