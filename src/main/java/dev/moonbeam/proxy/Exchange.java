@@ -465,6 +465,8 @@ final class Exchange {
             retried = true;
             releaseInflight(true);
             attempts = 0;
+            responseParser.expectResponseTo(method);
+            awaitingHead = true;
             // Other pooled connections may be just as stale: the retry always connects anew.
             attach(null, true);
             return;
