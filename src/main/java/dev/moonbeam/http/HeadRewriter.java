@@ -25,6 +25,7 @@ public final class HeadRewriter {
     public enum Result { WRITTEN, BUFFER_TOO_SMALL }
 
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] HTTP_1_1 = ascii("HTTP/1.1");
     private static final byte[] COLON_SP = {':', ' '};
     private static final byte[] COMMA_SP = {',', ' '};
     private static final byte[] TE_CHUNKED = ascii("Transfer-Encoding: chunked\r\n");
@@ -152,7 +153,10 @@ public final class HeadRewriter {
     private static boolean response(HttpHead request, HttpHead head, ByteBuffer out) {
         byte[] bytes = head.bytes();
         int status = head.statusCode();
-        if (!put(out, bytes, head.startLineStart(), head.startLineEnd()) || !put(out, CRLF)) {
+        // Our own version, not the backend's (RFC 9110 §6.2): an HTTP/1.0 backend must not make a
+        // 1.1 client think the connection closes after this response. "HTTP/1.x" is 8 bytes.
+        if (!put(out, HTTP_1_1) || !put(out, bytes, head.startLineStart() + HTTP_1_1.length, head.startLineEnd())
+                || !put(out, CRLF)) {
             return false;
         }
         for (int i = 0; i < head.headerCount(); i++) {

@@ -88,6 +88,9 @@ class HeadRewriterTest {
                         "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nConnection: keep-alive\r\n"
                                 + "Keep-Alive: timeout=5\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\n",
                         "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\n"),
+                Arguments.of("an HTTP/1.0 backend's status line carries our version", ka11,
+                        "HTTP/1.0 404 Not Found\r\nContent-Length: 2\r\n\r\n",
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n"),
                 Arguments.of("backend close does not close the client", ka11,
                         "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
                         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
