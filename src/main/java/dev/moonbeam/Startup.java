@@ -16,6 +16,15 @@ final class Startup {
     private Startup() {
     }
 
+    /** What to type to see the demo working. */
+    static String tryItLine(ProxyConfig config, MoonBeam proxy) {
+        int port = proxy.address().getPort();
+        String scheme = config.isTls() ? "https" : "http";
+        boolean defaultPort = config.isTls() ? port == 443 : port == 80;
+        return "MoonBeam demo is up. Try:  curl " + (config.isTls() ? "-k " : "") + scheme + "://localhost"
+                + (defaultPort ? "" : ":" + port) + "/";
+    }
+
     /** Loads the config and applies the command-line overrides. */
     static ProxyConfig load(ConfigLoader loader, Path configFile, CommandLine cli) throws ConfigException {
         ProxyConfig config = loader.load(configFile);
@@ -45,8 +54,25 @@ final class Startup {
 
     /** Starts the proxy and blocks until it has shut down; returns the exit code. */
     static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException, ConfigException {
-        MoonBeam proxy = MoonBeam.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "shutdown"));
+        DemoBackends demo = cli.demo() ? DemoBackends.start(config) : null;
+        MoonBeam proxy;
+        try {
+            proxy = MoonBeam.start(config);
+        } catch (IOException | ConfigException | RuntimeException e) {
+            if (demo != null) {
+                demo.close();
+            }
+            throw e;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            if (demo != null) {
+                demo.close();
+            }
+        }, "shutdown"));
+        if (demo != null) {
+            System.out.println(tryItLine(config, proxy));
+        }
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s)");
