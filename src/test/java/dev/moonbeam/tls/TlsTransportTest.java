@@ -226,6 +226,24 @@ class TlsTransportTest {
         pair.transport.release();
     }
 
+    @Test
+    void tls12SessionIsResumedOnTheNextConnection() throws Exception {
+        List<KeyMaterial> certs = List.of(Fixtures.ec());
+        ServerTls tls = SslContexts.create(certs, TlsSettings.defaults());
+        javax.net.ssl.SSLContext clientContext = Fixtures.clientTrusting(certs);
+        TlsPair first = new TlsPair(tls, clientContext, "TLSv1.2", "ec.test", 1 << 20);
+        first.pump();
+        TlsPair second = new TlsPair(tls, clientContext, "TLSv1.2", "ec.test", 1 << 20);
+        second.pump();
+
+        assertThat(second.engine.state()).isEqualTo(TlsEngine.State.OPEN);
+        byte[] firstId = first.client.engine.getSession().getId();
+        assertThat(firstId).isNotEmpty();
+        assertThat(second.client.engine.getSession().getId()).isEqualTo(firstId);
+        first.transport.release();
+        second.transport.release();
+    }
+
     private static byte[] randomBytes(int size, long seed) {
         byte[] bytes = new byte[size];
         new Random(seed).nextBytes(bytes);
