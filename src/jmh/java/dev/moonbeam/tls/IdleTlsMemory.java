@@ -14,7 +14,19 @@ import javax.net.ssl.SSLEngineResult;
 /**
  * Measures what an idle, handshaken TLS connection costs on the server side: N {@link TlsEngine}s
  * (with their SSLEngines and sessions) after a handshake and one request, no bytes pending.
- * Sockets are not included. Run: see the report / scripts; args: count [protocol].
+ * Sockets are not included. Args: count [protocol [cert key]].
+ *
+ * <pre>
+ * mvn -B -q -Pbench test-compile -DskipTests
+ * mvn -B -q dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
+ * java -Xms1g -Xmx1g -XX:+AlwaysPreTouch -cp target/classes:target/test-classes:$(cat /tmp/cp.txt) \
+ *     dev.moonbeam.tls.IdleTlsMemory 10000 TLSv1.3
+ * </pre>
+ *
+ * <p>Measured 2026-11-26 (JDK 17.0.15, 2 cores, EC P-256 certificate), 10,000 connections: live heap
+ * 5.4 KiB per idle TLS 1.3 connection and 7.1 KiB per TLS 1.2 one; 0 pool buffers held; RSS with a
+ * pre-touched heap grew 1.0 KiB per connection (native). Without pre-touch RSS grew ~21-29 KiB per
+ * connection, which is heap growth from handshake garbage, not retained memory.
  */
 public final class IdleTlsMemory {
     private IdleTlsMemory() {

@@ -47,6 +47,7 @@ class PlainTransportTest {
         assertThat(sink.toString(StandardCharsets.US_ASCII)).isEqualTo("world");
         assertThat(transport.flush()).isTrue();
         assertThat(transport.wantsRead()).isFalse();
+        assertThat(transport.hasBufferedInput()).isFalse();
         assertThat(transport.wantsWrite()).isFalse();
         transport.shutdownOutput();
         transport.release();

@@ -227,6 +227,37 @@ class TlsTransportTest {
     }
 
     @Test
+    void smallReadsDrainBufferedPlaintextWithoutTheSocket() throws Exception {
+        TlsPair pair = TlsPair.standard("TLSv1.3", 1 << 20);
+        pair.pump();
+        byte[] first = randomBytes(5000, 1);
+        byte[] second = randomBytes(5000, 2);
+        pair.client.send(first);
+        pair.client.step();
+        pair.client.send(second);
+        pair.client.step();
+        pair.channel.offer(pair.client.takeOutput());
+
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer small = java.nio.ByteBuffer.allocate(100);
+        assertThat(pair.transport.hasBufferedInput()).isFalse();
+        for (int i = 0; i < 1000; i++) {
+            small.clear();
+            int count = pair.transport.read(small);
+            if (count == 0) {
+                break;
+            }
+            got.write(small.array(), 0, count);
+            assertThat(pair.channel.pending()).as("socket drained by the first read").isZero();
+            assertThat(pair.transport.hasBufferedInput()).isEqualTo(got.size() < 10_000);
+        }
+        assertThat(got.size()).isEqualTo(10_000);
+        assertThat(java.util.Arrays.copyOfRange(got.toByteArray(), 5000, 10_000)).isEqualTo(second);
+        assertThat(pair.pool.outstanding()).isZero();
+        pair.transport.release();
+    }
+
+    @Test
     void tls12SessionIsResumedOnTheNextConnection() throws Exception {
         List<KeyMaterial> certs = List.of(Fixtures.ec());
         ServerTls tls = SslContexts.create(certs, TlsSettings.defaults());
