@@ -34,6 +34,11 @@ public final class PlainTransport implements Transport {
     }
 
     @Override
+    public boolean hasBufferedInput() {
+        return false;
+    }
+
+    @Override
     public boolean wantsRead() {
         return false;
     }

@@ -20,6 +20,13 @@ public interface Transport {
     /** Writes out bytes the transport holds itself (handshake flights, encrypted records); true when none remain. */
     boolean flush() throws IOException;
 
+    /**
+     * True when plaintext (or whole records) is already held in memory, so the next {@link #read}
+     * returns bytes without the socket becoming readable again. A loop must not wait for OP_READ
+     * while this is true: the kernel will not signal bytes that already left the socket.
+     */
+    boolean hasBufferedInput();
+
     /** True while the transport needs OP_READ for its own sake (e.g. handshake). */
     boolean wantsRead();
 

@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -96,7 +97,7 @@ public final class DevCertificate {
 
     private static void runKeytool(Path store, String password, Spec spec) throws IOException {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        List<String> command = new java.util.ArrayList<>(List.of(keytool.toString(), "-genkeypair",
+        List<String> command = new ArrayList<>(List.of(keytool.toString(), "-genkeypair",
                 "-alias", "moonbeam", "-dname", "CN=" + spec.commonName(), "-ext", "SAN=" + spec.subjectAltNames(),
                 "-validity", Integer.toString(VALIDITY_DAYS), "-keystore", store.toString(), "-storetype", "PKCS12",
                 // :env keeps the password off the process list

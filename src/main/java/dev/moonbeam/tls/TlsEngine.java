@@ -140,7 +140,7 @@ public final class TlsEngine {
         Result result = advance(src);
         if (src.hasRemaining()) {
             // Only leftovers are copied out of the caller's (loop-wide scratch) buffer.
-            if (state == State.CLOSED) {
+            if (state == State.CLOSED || failure != null) {
                 src.position(src.limit());
             } else {
                 netIn = pool.acquire();

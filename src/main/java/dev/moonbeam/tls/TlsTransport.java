@@ -39,6 +39,9 @@ public final class TlsTransport implements Transport {
      *        within a call
      */
     public TlsTransport(ByteChannel channel, TlsEngine engine, ByteBuffer scratch) {
+        if (scratch.capacity() < engine.inboundRoom()) {
+            throw new IllegalArgumentException("scratch buffer smaller than one pool buffer");
+        }
         this.channel = channel;
         this.engine = engine;
         this.scratch = scratch;
@@ -138,6 +141,12 @@ public final class TlsTransport implements Transport {
             }
         }
         return true;
+    }
+
+    @Override
+    public boolean hasBufferedInput() {
+        return engine.hasPlaintext()
+                || (engine.hasHeldInput() && lastResult == TlsEngine.Result.NEED_PLAINTEXT_READ);
     }
 
     @Override

@@ -29,10 +29,15 @@ final class TlsPair {
     IOException serverError;
 
     TlsPair(ServerTls tls, List<KeyMaterial> trusted, String clientProtocol, String sni, int maxChunk) throws Exception {
+        this(tls, Fixtures.clientTrusting(trusted), clientProtocol, sni, maxChunk);
+    }
+
+    TlsPair(ServerTls tls, javax.net.ssl.SSLContext clientContext, String clientProtocol, String sni, int maxChunk)
+            throws Exception {
         channel = new MemoryChannel(maxChunk);
         engine = new TlsEngine(tls.newEngine(), pool, START_NANOS + tls.settings().handshakeTimeout().toNanos());
         transport = new TlsTransport(channel, engine, scratch);
-        client = new TestClient(Fixtures.clientTrusting(trusted), clientProtocol, sni);
+        client = new TestClient(clientContext, clientProtocol, sni);
     }
 
     static TlsPair standard(String protocol, int maxChunk) throws Exception {

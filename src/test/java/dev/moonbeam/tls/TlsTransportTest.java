@@ -226,6 +226,55 @@ class TlsTransportTest {
         pair.transport.release();
     }
 
+    @Test
+    void smallReadsDrainBufferedPlaintextWithoutTheSocket() throws Exception {
+        TlsPair pair = TlsPair.standard("TLSv1.3", 1 << 20);
+        pair.pump();
+        byte[] first = randomBytes(5000, 1);
+        byte[] second = randomBytes(5000, 2);
+        pair.client.send(first);
+        pair.client.step();
+        pair.client.send(second);
+        pair.client.step();
+        pair.channel.offer(pair.client.takeOutput());
+
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer small = java.nio.ByteBuffer.allocate(100);
+        assertThat(pair.transport.hasBufferedInput()).isFalse();
+        for (int i = 0; i < 1000; i++) {
+            small.clear();
+            int count = pair.transport.read(small);
+            if (count == 0) {
+                break;
+            }
+            got.write(small.array(), 0, count);
+            assertThat(pair.channel.pending()).as("socket drained by the first read").isZero();
+            assertThat(pair.transport.hasBufferedInput()).isEqualTo(got.size() < 10_000);
+        }
+        assertThat(got.size()).isEqualTo(10_000);
+        assertThat(java.util.Arrays.copyOfRange(got.toByteArray(), 5000, 10_000)).isEqualTo(second);
+        assertThat(pair.pool.outstanding()).isZero();
+        pair.transport.release();
+    }
+
+    @Test
+    void tls12SessionIsResumedOnTheNextConnection() throws Exception {
+        List<KeyMaterial> certs = List.of(Fixtures.ec());
+        ServerTls tls = SslContexts.create(certs, TlsSettings.defaults());
+        javax.net.ssl.SSLContext clientContext = Fixtures.clientTrusting(certs);
+        TlsPair first = new TlsPair(tls, clientContext, "TLSv1.2", "ec.test", 1 << 20);
+        first.pump();
+        TlsPair second = new TlsPair(tls, clientContext, "TLSv1.2", "ec.test", 1 << 20);
+        second.pump();
+
+        assertThat(second.engine.state()).isEqualTo(TlsEngine.State.OPEN);
+        byte[] firstId = first.client.engine.getSession().getId();
+        assertThat(firstId).isNotEmpty();
+        assertThat(second.client.engine.getSession().getId()).isEqualTo(firstId);
+        first.transport.release();
+        second.transport.release();
+    }
+
     private static byte[] randomBytes(int size, long seed) {
         byte[] bytes = new byte[size];
         new Random(seed).nextBytes(bytes);
