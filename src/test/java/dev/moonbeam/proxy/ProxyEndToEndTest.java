@@ -390,6 +390,42 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aBackendThatDoesNotAnswerTheConnectIsSkippedAfterTheConnectTimeout() throws Exception {
+        // A listener that never accepts, with its tiny backlog filled: the kernel drops further
+        // SYNs, so a connect to it hangs, like a backend behind a dead route, all on loopback.
+        try (java.net.ServerSocket blackhole = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> fillers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    java.net.Socket filler = new java.net.Socket();
+                    try {
+                        filler.connect(blackhole.getLocalSocketAddress(), 200);
+                        fillers.add(filler);
+                    } catch (IOException full) {
+                        filler.close();
+                        break;
+                    }
+                }
+                TestBackend alive = backend("alive", TestBackend.named("alive"));
+                ProxyHarness proxy = track(ProxyHarness.start(dir, 1,
+                        "[\"127.0.0.1:" + blackhole.getLocalPort() + "\", \"" + alive.address() + "\"]",
+                        "\"timeouts\": {\"backend_connect\": \"300ms\"}"));
+                try (RawClient client = proxy.client()) {
+                    for (int i = 0; i < 4; i++) {
+                        long start = System.nanoTime();
+                        assertThat(client.get("/").bodyText()).isEqualTo("alive");
+                        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(2));
+                    }
+                }
+            } finally {
+                for (java.net.Socket filler : fillers) {
+                    filler.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void aBackendKilledAndRestartedIsUsedAgain() throws Exception {
         TestBackend backend = backend("a", TestBackend.named("one"));
         int port = backend.port();
