@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import dev.moonbeam.observe.RequestListener;
 
 /**
  * Wires the configured parts together: the listening sockets, one {@link EventLoop} and
@@ -45,6 +47,13 @@ public final class MoonBeam implements AutoCloseable {
 
     /** Loads certificates, binds, and starts the loops. */
     public static MoonBeam start(ProxyConfig config) throws IOException, ConfigException {
+        return start(config, index -> RequestListener.NONE);
+    }
+
+    /**
+     * @param listeners gives each loop (by index) the listener told of every finished request
+     */
+    public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> listeners) throws IOException, ConfigException {
         ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
         ProxySettings settings = ProxySettings.from(config, tls);
         RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
@@ -56,6 +65,7 @@ public final class MoonBeam implements AutoCloseable {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings);
+                worker.listener(listeners.apply(i));
                 // Without SO_REUSEPORT every loop watches the one socket; accept() sorts out who wins.
                 Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)));
                 workers.add(worker);

@@ -83,6 +83,7 @@ final class ClientConnection implements IoHandler {
         this.exchange = new Exchange(worker, this, settings);
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
         this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
+        this.exchange.clientAddress(forward.clientAddress());
         this.key = worker.loop().register(channel, interestOps, this);
     }
 
@@ -278,6 +279,7 @@ final class ClientConnection implements IoHandler {
                         return true;
                     }
                     case ERROR -> {
+                        exchange.reportRejected(parser.errorStatus());
                         respondAndClose(parser.errorStatus());
                         return true;
                     }
@@ -358,6 +360,7 @@ final class ClientConnection implements IoHandler {
             case IDLE -> close();
             case HEAD -> {
                 // Slowloris or a stalled client: 408 if we can still say so (RFC 9110 §15.5.9).
+                exchange.reportRejected(408);
                 respondAndClose(408);
                 progress();
             }

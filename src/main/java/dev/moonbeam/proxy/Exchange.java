@@ -7,7 +7,9 @@ import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.http.ResponseParser;
+import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.loop.Timeout;
+import dev.moonbeam.observe.RequestRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -54,12 +56,20 @@ final class Exchange {
     private boolean inflightHeld;
     private boolean awaitingHead;
     private boolean connectFailed;
+    private final RequestRecord record = new RequestRecord();
+    private boolean reported = true;
+    private long sendStartNanos;
 
     Exchange(Worker worker, ClientConnection client, ProxySettings settings) {
         this.worker = worker;
         this.client = client;
         this.settings = settings;
         this.responseParser = new ResponseParser(settings.responseLimits());
+        this.record.tls = settings.tls() != null;
+    }
+
+    void clientAddress(byte[] address) {
+        record.clientAddress = address;
     }
 
     State state() {
@@ -70,6 +80,8 @@ final class Exchange {
 
     /** The client's request head is complete: choose a backend and queue the rewritten head. */
     void begin() {
+        record.begin(client.parser().head(), System.currentTimeMillis(), System.nanoTime());
+        reported = false;
         method = client.parser().head().method();
         attempts = 0;
         retried = false;
@@ -109,6 +121,8 @@ final class Exchange {
             backend = picked;
             backend.acquire();
             inflightHeld = true;
+            record.backend = picked;
+            sendStartNanos = System.nanoTime();
             BackendPool<BackendConnection> pool = worker.pool(backend);
             BackendConnection pooled = freshConnection ? null : pool.poll(now, BackendConnection::close);
             try {
@@ -173,6 +187,9 @@ final class Exchange {
             }
             backend.markSucceeded();
             state = State.ACTIVE;
+            long now = System.nanoTime();
+            record.connectNanos = now - sendStartNanos;
+            sendStartNanos = now;
             armInactivity();
         }
         client.progress();
@@ -332,6 +349,7 @@ final class Exchange {
                     source.position(start).limit(end);
                     out.put(source);
                     responseBytesRelayed += end - start;
+                    record.bytesSent += end - start;
                 }
             } finally {
                 source.limit(limit);
@@ -377,9 +395,15 @@ final class Exchange {
     private boolean writeResponseHead(ByteBuffer out) {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
+        int before = out.position();
         if (HeadRewriter.writeResponse(request, response, out) != HeadRewriter.Result.WRITTEN) {
             backendBroke(new IOException("response head does not fit the client buffer"));
             return false;
+        }
+        record.bytesSent += out.position() - before;
+        if (!responseParser.isInterim()) {
+            record.status = response.statusCode();
+            record.backendHeadNanos = System.nanoTime() - sendStartNanos;
         }
         responseBytesRelayed += 1; // a head went out: no retry and no error page from now on
         if (responseParser.isSwitchingProtocols()) {
@@ -404,7 +428,9 @@ final class Exchange {
         ByteBuffer in = connection.in;
         boolean moved = false;
         if (in != null && in.position() > 0) {
-            moved = transfer(in, client.out()) > 0;
+            int count = transfer(in, client.out());
+            record.bytesSent += count;
+            moved = count > 0;
         }
         if (connection.inputClosed && (connection.in == null || connection.in.position() == 0)) {
             finishTunnel();
@@ -414,6 +440,7 @@ final class Exchange {
     }
 
     private void finishTunnel() {
+        report(RequestRecord.Outcome.COMPLETED);
         closeConnection();
         releaseInflight(true);
         state = State.IDLE;
@@ -445,6 +472,7 @@ final class Exchange {
         }
         releaseInflight(true);
         state = State.IDLE;
+        report(RequestRecord.Outcome.COMPLETED);
         client.exchangeFinished(clientKeepAlive);
     }
 
@@ -477,6 +505,7 @@ final class Exchange {
         } else {
             state = State.IDLE;
             worker.loop().timers().cancel(timeout);
+            report(RequestRecord.Outcome.BACKEND_ABORTED);
             client.close();
         }
     }
@@ -498,6 +527,7 @@ final class Exchange {
                     closeConnection();
                     releaseInflight(false);
                     state = State.IDLE;
+                    report(RequestRecord.Outcome.BACKEND_ABORTED);
                     client.close();
                 } else {
                     // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
@@ -511,6 +541,7 @@ final class Exchange {
                 }
             }
             case TUNNEL -> {
+                report(RequestRecord.Outcome.COMPLETED);
                 closeConnection();
                 releaseInflight(true);
                 state = State.IDLE;
@@ -535,8 +566,12 @@ final class Exchange {
         state = State.IDLE;
         if (responseBytesRelayed > 0) {
             // Part of a response is out: an error page now would corrupt it.
+            report(RequestRecord.Outcome.BACKEND_ABORTED);
             client.close();
         } else {
+            record.status = status;
+            record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
+            report(RequestRecord.Outcome.PROXY_ERROR);
             client.respondAndClose(status);
         }
     }
@@ -544,11 +579,42 @@ final class Exchange {
     /** The client connection is closing: the backend side cannot be reused. */
     void abortBackend() {
         worker.loop().timers().cancel(timeout);
+        if (!reported) {
+            // The client left before its response was complete.
+            record.status = RequestRecord.CLIENT_CLOSED_REQUEST;
+            report(RequestRecord.Outcome.CLIENT_ABORTED);
+        }
         if (connection != null) {
             closeConnection();
         }
         releaseInflight(false);
         state = State.IDLE;
+    }
+
+    /** A request refused before any exchange (bad head, head timeout): logged with no request line. */
+    void reportRejected(int status) {
+        record.begin(null, System.currentTimeMillis(), System.nanoTime());
+        record.status = status;
+        record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
+        reported = false;
+        report(RequestRecord.Outcome.PROXY_ERROR);
+    }
+
+    /** Tells the listeners once per request; a failing listener never breaks the exchange. */
+    private void report(RequestRecord.Outcome outcome) {
+        if (reported) {
+            return;
+        }
+        reported = true;
+        long now = System.nanoTime();
+        record.endNanos = now;
+        record.outcome = outcome;
+        record.backendNanos = record.backend != null ? now - sendStartNanos : -1;
+        try {
+            worker.listener().requestFinished(record);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "request listener failed", e);
+        }
     }
 
     private void dropConnection() {

@@ -4,6 +4,7 @@ import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.BackendPool;
 import dev.moonbeam.balance.RoutingTable;
 import dev.moonbeam.loop.EventLoop;
+import dev.moonbeam.observe.RequestListener;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -20,6 +21,7 @@ public final class Worker {
     private final Supplier<ProxySettings> settings;
     private final Map<Backend, BackendPool<BackendConnection>> pools = new IdentityHashMap<>();
     private int openClients;
+    private RequestListener listener = RequestListener.NONE;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
@@ -31,6 +33,15 @@ public final class Worker {
         this.settings = settings;
         this.scratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         loop.onShutdown(this::closePools);
+    }
+
+    /** Sets who hears of finished requests; call before the loop starts. */
+    public void listener(RequestListener newListener) {
+        this.listener = newListener;
+    }
+
+    RequestListener listener() {
+        return listener;
     }
 
     public EventLoop loop() {
