@@ -51,9 +51,9 @@ public final class MoonBeam implements AutoCloseable {
     }
 
     /**
-     * @param listeners gives each loop (by index) the listener told of every finished request
+     * @param requestListeners gives each loop (by index) the listener told of every finished request
      */
-    public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> listeners) throws IOException, ConfigException {
+    public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners) throws IOException, ConfigException {
         ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
         ProxySettings settings = ProxySettings.from(config, tls);
         RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
@@ -65,7 +65,7 @@ public final class MoonBeam implements AutoCloseable {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings);
-                worker.listener(listeners.apply(i));
+                worker.listener(requestListeners.apply(i));
                 // Without SO_REUSEPORT every loop watches the one socket; accept() sorts out who wins.
                 Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)));
                 workers.add(worker);
