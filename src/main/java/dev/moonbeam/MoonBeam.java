@@ -33,6 +33,8 @@ public final class MoonBeam implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MoonBeam.class.getName());
 
     private final List<ServerSocketChannel> listeners;
+    private volatile ProxyConfig config;
+    private volatile long reloads;
     private final List<Worker> workers;
     private final RoutingTable routing;
     private volatile ProxySettings settings;
@@ -61,6 +63,7 @@ public final class MoonBeam implements AutoCloseable {
         List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), threads);
         List<Worker> workers = new ArrayList<>(threads);
         MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
+        proxy.config = config;
         try {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
@@ -86,6 +89,83 @@ public final class MoonBeam implements AutoCloseable {
             specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight()));
         }
         return specs;
+    }
+
+    /**
+     * Applies a new config to new connections and requests; in-flight exchanges finish under the
+     * old one. Runs on the control thread: it reads certificate files.
+     *
+     * @return what could not be applied without a restart (empty when everything applied)
+     * @throws ConfigException when a certificate cannot be loaded; nothing changes then
+     */
+    public synchronized List<String> reload(ProxyConfig next) throws ConfigException {
+        ServerTls tls = next.isTls() ? TlsSetup.build(next.source(), next.tls(), next.timeouts().tlsHandshake()) : null;
+        ProxySettings nextSettings = ProxySettings.from(next, tls);
+        List<String> notApplied = new ArrayList<>();
+        ProxyConfig previous = config;
+        if (!next.listen().equals(previous.listen())) {
+            notApplied.add("listen (" + previous.listen() + " -> " + next.listen() + ") needs a restart; still listening on "
+                    + previous.listen());
+        }
+        if (next.effectiveThreads() != previous.effectiveThreads()) {
+            notApplied.add("threads (" + previous.effectiveThreads() + " -> " + next.effectiveThreads()
+                    + ") needs a restart; still running " + previous.effectiveThreads());
+        }
+        if (next.isTls() != previous.isTls()) {
+            // The listener keeps speaking what it spoke; switching would strand every client.
+            notApplied.add("switching TLS " + (next.isTls() ? "on" : "off") + " needs a restart");
+            nextSettings = ProxySettings.from(next, settings.tls());
+        }
+        Routing current = routing.reload(specs(next));
+        settings = nextSettings;
+        config = next;
+        reloads++;
+        for (Worker worker : workers) {
+            worker.loop().execute(() -> worker.retainPools(current.backends()));
+        }
+        return notApplied;
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public long reloads() {
+        return reloads;
+    }
+
+    /**
+     * Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish
+     * (their responses say {@code Connection: close}) for up to {@code drain}, then stop.
+     */
+    public void drainAndClose(java.time.Duration drain) {
+        for (Worker worker : workers) {
+            worker.loop().execute(worker::drain);
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (openClients() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = openClients();
+        if (left > 0) {
+            LOG.log(System.Logger.Level.WARNING, left + " connection(s) still busy after the " + drain.toMillis()
+                    + " ms drain; closing them");
+        }
+        close();
+    }
+
+    /** Open client connections over all loops (read racily; for shutdown and metrics). */
+    public int openClients() {
+        int open = 0;
+        for (Worker worker : workers) {
+            open += worker.openClients();
+        }
+        return open;
     }
 
     public ProxySettings settings() {

@@ -8,6 +8,7 @@ import dev.moonbeam.tls.DevCertificate;
 import dev.moonbeam.tls.TlsMaterialException;
 import dev.moonbeam.tls.TlsSetup;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The steps between a parsed command line and a running proxy, kept out of {@link Main} for tests. */
 final class Startup {
@@ -64,12 +65,8 @@ final class Startup {
             }
             throw e;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
-            if (demo != null) {
-                demo.close();
-            }
-        }, "shutdown"));
+        Controller controller = new Controller(proxy, loader, config.source(), cli, List.of());
+        controller.start();
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));
         }
@@ -77,6 +74,11 @@ final class Startup {
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s)");
         proxy.awaitTermination();
+        controller.close();
+        if (demo != null) {
+            demo.close();
+        }
+        LOG.log(System.Logger.Level.INFO, "stopped");
         return Main.EXIT_OK;
     }
 }

@@ -48,10 +48,23 @@ public final class HeadRewriter {
         return Result.WRITTEN;
     }
 
+    /** Whether the proxy lets the client connection live on after this response. */
+    public enum ClientPersistence {
+        /** Keep it open when the request and response allow it. */
+        KEEP_ALIVE_IF_ALLOWED,
+        /** Close it after this response (graceful shutdown): say so with {@code Connection: close}. */
+        CLOSE
+    }
+
     /** Writes the response head to send to the client that made {@code request}. */
     public static Result writeResponse(HttpHead request, HttpHead response, ByteBuffer out) {
+        return writeResponse(request, response, ClientPersistence.KEEP_ALIVE_IF_ALLOWED, out);
+    }
+
+    /** As {@link #writeResponse(HttpHead, HttpHead, ByteBuffer)}, with the proxy's own say on persistence. */
+    public static Result writeResponse(HttpHead request, HttpHead response, ClientPersistence persistence, ByteBuffer out) {
         int mark = out.position();
-        if (!response(request, response, out)) {
+        if (!response(request, response, persistence, out)) {
             out.position(mark);
             return Result.BUFFER_TOO_SMALL;
         }
@@ -150,7 +163,7 @@ public final class HeadRewriter {
         return put(out, context.address()) && put(out, CRLF);
     }
 
-    private static boolean response(HttpHead request, HttpHead head, ByteBuffer out) {
+    private static boolean response(HttpHead request, HttpHead head, ClientPersistence persistence, ByteBuffer out) {
         byte[] bytes = head.bytes();
         int status = head.statusCode();
         // Our own version, not the backend's (RFC 9110 §6.2): an HTTP/1.0 backend must not make a
@@ -176,7 +189,7 @@ public final class HeadRewriter {
             connectionOk = put(out, CONNECTION_UPGRADE);
         } else if (status < 200) {
             connectionOk = true; // interim: the final response decides
-        } else if (!clientKeepAlive(request, head)) {
+        } else if (persistence == ClientPersistence.CLOSE || !clientKeepAlive(request, head)) {
             connectionOk = put(out, CONNECTION_CLOSE);
         } else {
             connectionOk = request.version() != HttpVersion.HTTP_1_0 || put(out, CONNECTION_KEEP_ALIVE);

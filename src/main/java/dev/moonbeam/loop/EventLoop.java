@@ -98,6 +98,15 @@ public final class EventLoop {
         return terminated.await(timeout, unit);
     }
 
+    /** Calls {@code action} for every registered handler. Loop thread only. */
+    public void forEachHandler(java.util.function.Consumer<IoHandler> action) {
+        for (SelectionKey key : new ArrayList<>(selector.keys())) {
+            if (key.isValid() && key.attachment() instanceof IoHandler handler) {
+                action.accept(handler);
+            }
+        }
+    }
+
     /** Number of channels registered (connections plus listeners); for metrics and tests. */
     public int registeredChannels() {
         return selector.keys().size();

@@ -12,6 +12,11 @@ import java.nio.channels.SocketChannel;
  * {@link ClientConnection} on the same loop. Loop-owned.
  */
 final class Acceptor implements IoHandler {
+    /** Stops accepting: the socket closes, so the kernel refuses new connections at once. */
+    void stop() {
+        closeQuietly(listener);
+    }
+
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
     /** Accepts per readiness event, so a connection flood cannot starve established connections. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;

@@ -302,9 +302,17 @@ final class ClientConnection implements IoHandler {
         return moved;
     }
 
+    /** Graceful shutdown: idle connections close now, busy ones after their current response. */
+    void drain() {
+        if (state == State.IDLE) {
+            beginClosing();
+            progress();
+        }
+    }
+
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
     void exchangeFinished(boolean keepAlive) {
-        if (!keepAlive) {
+        if (!keepAlive || worker.isDraining()) {
             beginClosing();
             return;
         }

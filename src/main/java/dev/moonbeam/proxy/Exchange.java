@@ -396,7 +396,9 @@ final class Exchange {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
         int before = out.position();
-        if (HeadRewriter.writeResponse(request, response, out) != HeadRewriter.Result.WRITTEN) {
+        HeadRewriter.ClientPersistence persistence = worker.isDraining()
+                ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
+        if (HeadRewriter.writeResponse(request, response, persistence, out) != HeadRewriter.Result.WRITTEN) {
             backendBroke(new IOException("response head does not fit the client buffer"));
             return false;
         }

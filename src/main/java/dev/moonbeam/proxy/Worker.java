@@ -20,8 +20,10 @@ public final class Worker {
     private final RoutingTable routing;
     private final Supplier<ProxySettings> settings;
     private final Map<Backend, BackendPool<BackendConnection>> pools = new IdentityHashMap<>();
-    private int openClients;
+    /** Written by the loop only; volatile so shutdown and metrics on other threads see it. */
+    private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
+    private boolean draining;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
@@ -81,6 +83,38 @@ public final class Worker {
             idle += pool.size();
         }
         return idle;
+    }
+
+    /**
+     * Graceful shutdown, on this loop: stop accepting, close idle client connections, and let
+     * the others finish their current exchange with {@code Connection: close}. Loop thread only.
+     */
+    public void drain() {
+        draining = true;
+        loop.forEachHandler(handler -> {
+            if (handler instanceof Acceptor acceptor) {
+                acceptor.stop();
+            } else if (handler instanceof ClientConnection client) {
+                client.drain();
+            }
+        });
+    }
+
+    boolean isDraining() {
+        return draining;
+    }
+
+    /** Closes the idle pooled connections to backends that a reload removed. Loop thread only. */
+    public void retainPools(java.util.Collection<Backend> current) {
+        java.util.Set<Backend> keep = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(current);
+        pools.entrySet().removeIf(entry -> {
+            if (keep.contains(entry.getKey())) {
+                return false;
+            }
+            entry.getValue().clear(BackendConnection::close);
+            return true;
+        });
     }
 
     void clientOpened() {

@@ -13,9 +13,9 @@ import java.util.Locale;
  * A request or response read off a blocking socket by the test peers: start line, headers in
  * order, and the body de-chunked. Deliberately simple and independent of the proxy's parser.
  */
-record HttpMessage(String startLine, List<String[]> headers, byte[] body, boolean chunked) {
+public record HttpMessage(String startLine, List<String[]> headers, byte[] body, boolean chunked) {
 
-    String header(String name) {
+    public String header(String name) {
         for (String[] header : headers) {
             if (header[0].equalsIgnoreCase(name)) {
                 return header[1];
@@ -24,7 +24,7 @@ record HttpMessage(String startLine, List<String[]> headers, byte[] body, boolea
         return null;
     }
 
-    List<String> headerValues(String name) {
+    public List<String> headerValues(String name) {
         List<String> values = new ArrayList<>();
         for (String[] header : headers) {
             if (header[0].equalsIgnoreCase(name)) {
@@ -34,24 +34,24 @@ record HttpMessage(String startLine, List<String[]> headers, byte[] body, boolea
         return values;
     }
 
-    int status() {
+    public int status() {
         return Integer.parseInt(startLine.split(" ")[1]);
     }
 
-    String method() {
+    public String method() {
         return startLine.split(" ")[0];
     }
 
-    String target() {
+    public String target() {
         return startLine.split(" ")[1];
     }
 
-    String bodyText() {
+    public String bodyText() {
         return new String(body, StandardCharsets.UTF_8);
     }
 
     /** Reads one message; null at a clean EOF before its first byte. */
-    static HttpMessage read(InputStream in, boolean isResponse, boolean headRequest) throws IOException {
+    public static HttpMessage read(InputStream in, boolean isResponse, boolean headRequest) throws IOException {
         String startLine = readLine(in, true);
         if (startLine == null) {
             return null;
@@ -101,7 +101,7 @@ record HttpMessage(String startLine, List<String[]> headers, byte[] body, boolea
     }
 
     /** A CRLF-terminated line; null at EOF before any byte when {@code eofOk}. */
-    static String readLine(InputStream in, boolean eofOk) throws IOException {
+    public static String readLine(InputStream in, boolean eofOk) throws IOException {
         StringBuilder line = new StringBuilder();
         while (true) {
             int b = in.read();

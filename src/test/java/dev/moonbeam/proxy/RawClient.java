@@ -9,12 +9,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A blocking client speaking raw bytes to the proxy, so tests control every byte and split. */
-final class RawClient implements AutoCloseable {
-    final Socket socket;
-    final InputStream in;
-    final OutputStream out;
+public final class RawClient implements AutoCloseable {
+    public final Socket socket;
+    public final InputStream in;
+    public final OutputStream out;
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
         socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(10_000);
         socket.setTcpNoDelay(true);
@@ -22,32 +22,32 @@ final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    RawClient send(String text) throws IOException {
+    public RawClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    RawClient send(byte[] bytes) throws IOException {
+    public RawClient send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         return this;
     }
 
-    HttpMessage response() throws IOException {
+    public HttpMessage response() throws IOException {
         return HttpMessage.read(in, true, false);
     }
 
-    HttpMessage responseToHead() throws IOException {
+    public HttpMessage responseToHead() throws IOException {
         return HttpMessage.read(in, true, true);
     }
 
     /** GET with keep-alive; returns the response. */
-    HttpMessage get(String target) throws IOException {
+    public HttpMessage get(String target) throws IOException {
         send("GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n");
         return response();
     }
 
     /** True when the proxy has closed the connection (EOF or reset) within the socket timeout. */
-    boolean isClosedByPeer() {
+    public boolean isClosedByPeer() {
         try {
             return in.read() < 0;
         } catch (IOException e) {

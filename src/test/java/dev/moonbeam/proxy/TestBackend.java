@@ -18,10 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A small blocking HTTP/1.1 origin for end-to-end tests: one thread per connection, keep-alive,
  * a pluggable handler, and counters for accepted connections and requests.
  */
-final class TestBackend implements AutoCloseable {
+public final class TestBackend implements AutoCloseable {
     /** Answers one request; may write anything (including garbage) and may close the socket. */
     @FunctionalInterface
-    interface Handler {
+    public interface Handler {
         void handle(HttpMessage request, InputStream in, OutputStream out, Socket socket) throws IOException;
     }
 
@@ -30,17 +30,17 @@ final class TestBackend implements AutoCloseable {
     private volatile Handler handler;
     private final Thread acceptor;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-    final AtomicInteger accepted = new AtomicInteger();
-    final AtomicInteger requests = new AtomicInteger();
-    final AtomicInteger inProgress = new AtomicInteger();
-    final ConcurrentLinkedQueue<HttpMessage> received = new ConcurrentLinkedQueue<>();
+    public final AtomicInteger accepted = new AtomicInteger();
+    public final AtomicInteger requests = new AtomicInteger();
+    public final AtomicInteger inProgress = new AtomicInteger();
+    public final ConcurrentLinkedQueue<HttpMessage> received = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
-    TestBackend(String name, Handler handler) throws IOException {
+    public TestBackend(String name, Handler handler) throws IOException {
         this(name, handler, 0);
     }
 
-    TestBackend(String name, Handler handler, int port) throws IOException {
+    public TestBackend(String name, Handler handler, int port) throws IOException {
         this.name = name;
         this.handler = handler;
         this.server = new ServerSocket();
@@ -51,11 +51,11 @@ final class TestBackend implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + port();
     }
 
@@ -117,11 +117,11 @@ final class TestBackend implements AutoCloseable {
 
     // ---- canned handlers ----
 
-    static void respond(OutputStream out, int status, String body, String... headers) throws IOException {
+    public static void respond(OutputStream out, int status, String body, String... headers) throws IOException {
         respond(out, status, body.getBytes(StandardCharsets.UTF_8), headers);
     }
 
-    static void respond(OutputStream out, int status, byte[] body, String... headers) throws IOException {
+    public static void respond(OutputStream out, int status, byte[] body, String... headers) throws IOException {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
         for (String header : headers) {
             head.append(header).append("\r\n");
@@ -144,7 +144,7 @@ final class TestBackend implements AutoCloseable {
     }
 
     /** Answers with the backend's name, so tests can see who served a request. */
-    static Handler named(String name) {
+    public static Handler named(String name) {
         return (request, in, out, socket) -> respond(out, 200, name, "X-Backend: " + name);
     }
 }
