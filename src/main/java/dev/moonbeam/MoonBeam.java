@@ -38,6 +38,8 @@ public final class MoonBeam implements AutoCloseable {
     private final List<Worker> workers;
     private final RoutingTable routing;
     private volatile ProxySettings settings;
+    private volatile ProxySettings plainSettings;
+    private final List<ServerSocketChannel> plainListeners = new ArrayList<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
 
     private MoonBeam(List<ServerSocketChannel> listeners, List<Worker> workers, RoutingTable routing, ProxySettings settings) {
@@ -64,23 +66,56 @@ public final class MoonBeam implements AutoCloseable {
         List<Worker> workers = new ArrayList<>(threads);
         MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
         proxy.config = config;
+        proxy.plainSettings = plainSettings(config, settings, proxy.address().getPort());
+        if (config.httpListener() != null) {
+            try {
+                proxy.plainListeners.addAll(ListenSockets.open(config.httpListener().listen().address(), threads));
+            } catch (IOException e) {
+                ListenSockets.closeAll(listeners);
+                throw e;
+            }
+        }
         try {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
-                Worker worker = new Worker(loop, routing, proxy::settings);
+                Worker worker = new Worker(loop, routing, proxy::settings, proxy::plainSettings);
                 worker.listener(requestListeners.apply(i));
                 // Without SO_REUSEPORT every loop watches the one socket; accept() sorts out who wins.
-                Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)));
+                Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)), Listener.Role.MAIN);
+                if (!proxy.plainListeners.isEmpty()) {
+                    Listener.register(worker, proxy.plainListeners.get(Math.min(i, proxy.plainListeners.size() - 1)),
+                            Listener.Role.PLAIN);
+                }
                 workers.add(worker);
             }
         } catch (IOException | RuntimeException e) {
             ListenSockets.closeAll(listeners);
+            ListenSockets.closeAll(proxy.plainListeners);
             throw e;
         }
         for (Worker worker : workers) {
             worker.loop().start();
         }
         return proxy;
+    }
+
+    private static ProxySettings plainSettings(ProxyConfig config, ProxySettings settings, int httpsPort) {
+        boolean redirect = config.httpListener() != null
+                && config.httpListener().action() == dev.moonbeam.config.HttpListenerConfig.Action.REDIRECT;
+        return settings.forPlainListener(redirect ? httpsPort : 0);
+    }
+
+    public ProxySettings plainSettings() {
+        return plainSettings;
+    }
+
+    /** The plain-HTTP listener's address, or null when there is none. */
+    public InetSocketAddress plainAddress() {
+        try {
+            return plainListeners.isEmpty() ? null : (InetSocketAddress) plainListeners.get(0).getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static List<BackendSpec> specs(ProxyConfig config) {
@@ -116,7 +151,13 @@ public final class MoonBeam implements AutoCloseable {
             notApplied.add("switching TLS " + (next.isTls() ? "on" : "off") + " needs a restart");
             nextSettings = ProxySettings.from(next, settings.tls());
         }
+        if (!java.util.Objects.equals(next.httpListener(), previous.httpListener())) {
+            notApplied.add("http_listener changes need a restart");
+            next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
+                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener());
+        }
         Routing current = routing.reload(specs(next));
+        plainSettings = plainSettings(next, nextSettings, address().getPort());
         settings = nextSettings;
         config = next;
         reloads++;
@@ -201,6 +242,7 @@ public final class MoonBeam implements AutoCloseable {
     @Override
     public void close() {
         ListenSockets.closeAll(listeners);
+        ListenSockets.closeAll(plainListeners);
         for (Worker worker : workers) {
             worker.loop().shutdown();
         }

@@ -70,8 +70,13 @@ public final class ConfigLoader {
         Limits limits = limits(root.section("limits"));
         LogConfig log = log(root.section("log"));
         boolean trustForwarded = root.bool("trust_forwarded_headers", false);
+        HttpListenerConfig httpListener = httpListener(root.section("http_listener"), tls != null);
         root.rejectUnknownKeys();
-        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded);
+        if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
+                && listen.hostPort().port() != 0) {
+            throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
+        }
+        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener);
     }
 
     private JsonValue parse(Path file) throws ConfigException {
@@ -282,6 +287,24 @@ public final class ConfigLoader {
             values.add(value.asString());
         }
         return values;
+    }
+
+    private HttpListenerConfig httpListener(JsonSection section, boolean tls) throws ConfigException {
+        if (section == null) {
+            return null;
+        }
+        ListenAddress listen = listenAddress(section.file(), section.keyPath("listen"), section.string("listen", "0.0.0.0:80"));
+        String actionText = section.string("action", "redirect");
+        HttpListenerConfig.Action action = switch (actionText) {
+            case "redirect" -> HttpListenerConfig.Action.REDIRECT;
+            case "proxy" -> HttpListenerConfig.Action.PROXY;
+            default -> throw section.error("action", "\"" + actionText + "\" is not an action; use \"redirect\" (301 to HTTPS) or \"proxy\"");
+        };
+        section.rejectUnknownKeys();
+        if (action == HttpListenerConfig.Action.REDIRECT && !tls) {
+            throw section.error("action", "\"redirect\" sends clients to HTTPS, but there is no \"ssl\" section");
+        }
+        return new HttpListenerConfig(listen, action);
     }
 
     private static Timeouts timeouts(JsonSection section) throws ConfigException {

@@ -23,10 +23,12 @@ final class Acceptor implements IoHandler {
 
     private final Worker worker;
     private final ServerSocketChannel listener;
+    private final Listener.Role role;
 
-    Acceptor(Worker worker, ServerSocketChannel listener) {
+    Acceptor(Worker worker, ServerSocketChannel listener, Listener.Role role) {
         this.worker = worker;
         this.listener = listener;
+        this.role = role;
     }
 
     @Override
@@ -46,7 +48,7 @@ final class Acceptor implements IoHandler {
             try {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ClientConnection.open(worker, channel);
+                ClientConnection.open(worker, channel, role == Listener.Role.MAIN ? worker.settings() : worker.plainSettings());
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
                 closeQuietly(channel);

@@ -87,8 +87,8 @@ final class ClientConnection implements IoHandler {
         this.key = worker.loop().register(channel, interestOps, this);
     }
 
-    static ClientConnection open(Worker worker, SocketChannel channel) throws IOException {
-        ClientConnection connection = new ClientConnection(worker, channel, worker.settings());
+    static ClientConnection open(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
+        ClientConnection connection = new ClientConnection(worker, channel, settings);
         worker.clientOpened();
         if (connection.tls != null) {
             connection.arm(TimerPurpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());

@@ -5,6 +5,7 @@ import dev.moonbeam.balance.BackendPool;
 import dev.moonbeam.http.HeadRewriter;
 import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
+import dev.moonbeam.http.RedirectResponse;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.http.ResponseParser;
 import dev.moonbeam.http.ErrorResponses;
@@ -94,10 +95,31 @@ final class Exchange {
         responseParser.expectResponseTo(method);
         if (method == RequestMethod.CONNECT) {
             // Not a forward proxy: CONNECT would tunnel to wherever the client asks.
-            client.respondAndClose(501);
+            finish(501);
+            return;
+        }
+        if (settings.redirectHttpsPort() > 0) {
+            redirectToHttps();
             return;
         }
         attach(null);
+    }
+
+    /** The plain listener only redirects: a 301 to the same host and target over HTTPS. */
+    private void redirectToHttps() {
+        HttpHead head = client.parser().head();
+        // A request body would have to be read and thrown away first; closing is simpler and rare.
+        boolean close = !head.isKeepAlive() || head.bodyKind() != dev.moonbeam.http.BodyKind.NONE || worker.isDraining();
+        ByteBuffer out = client.out();
+        if (client.hasPendingOutput() || !RedirectResponse.write(head, settings.redirectHttpsPort(), close, out)) {
+            finish(400);
+            return;
+        }
+        record.status = 301;
+        record.bytesSent = out.position();
+        report(RequestRecord.Outcome.COMPLETED);
+        requestComplete = true;
+        client.exchangeFinished(!close);
     }
 
     /**

@@ -11,12 +11,13 @@ import dev.moonbeam.tls.ServerTls;
  * What the connection code needs from the config, in the form it uses (nanoseconds, parser
  * limits). Immutable; a reload publishes a new instance that new connections pick up.
  *
- * @param tls null for a plain-HTTP listener
+ * @param tls               null for a plain-HTTP listener
+ * @param redirectHttpsPort when &gt; 0, requests are not proxied but redirected to HTTPS on this port
  */
 public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits, long clientHeadNanos,
                             long clientIdleNanos, long tlsHandshakeNanos, long backendConnectNanos,
                             long backendResponseNanos, long backendIdleNanos, int maxIdlePerBackend,
-                            ForwardContext.ForwardedHeaders forwardedHeaders, ServerTls tls) {
+                            ForwardContext.ForwardedHeaders forwardedHeaders, ServerTls tls, int redirectHttpsPort) {
 
     /** Keep-alive reuse stops this long before a backend's advertised {@code Keep-Alive: timeout}. */
     public static final long KEEP_ALIVE_SAFETY_MARGIN_NANOS = 1_000_000_000L;
@@ -34,7 +35,14 @@ public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits,
                 timeouts.backendResponse().toNanos(), timeouts.backendIdle().toNanos(), limits.maxIdlePerBackend(),
                 config.trustForwardedHeaders() ? ForwardContext.ForwardedHeaders.TRUST_AND_APPEND
                         : ForwardContext.ForwardedHeaders.REPLACE,
-                tls);
+                tls, 0);
+    }
+
+    /** The same settings for the plain-HTTP listener: no TLS, and a redirect when it only redirects. */
+    public ProxySettings forPlainListener(int redirectToHttpsPort) {
+        return new ProxySettings(requestLimits, responseLimits, clientHeadNanos, clientIdleNanos, tlsHandshakeNanos,
+                backendConnectNanos, backendResponseNanos, backendIdleNanos, maxIdlePerBackend, forwardedHeaders, null,
+                redirectToHttpsPort);
     }
 
     public ForwardContext.Scheme scheme() {

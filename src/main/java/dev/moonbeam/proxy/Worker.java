@@ -19,6 +19,7 @@ public final class Worker {
     private final EventLoop loop;
     private final RoutingTable routing;
     private final Supplier<ProxySettings> settings;
+    private final Supplier<ProxySettings> plainSettings;
     private final Map<Backend, BackendPool<BackendConnection>> pools = new IdentityHashMap<>();
     /** Written by the loop only; volatile so shutdown and metrics on other threads see it. */
     private volatile int openClients;
@@ -29,10 +30,12 @@ public final class Worker {
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
-    public Worker(EventLoop loop, RoutingTable routing, Supplier<ProxySettings> settings) {
+    public Worker(EventLoop loop, RoutingTable routing, Supplier<ProxySettings> settings,
+                  Supplier<ProxySettings> plainSettings) {
         this.loop = loop;
         this.routing = routing;
         this.settings = settings;
+        this.plainSettings = plainSettings;
         this.scratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         loop.onShutdown(this::closePools);
     }
@@ -65,6 +68,11 @@ public final class Worker {
 
     java.nio.ByteBuffer emptyBuffer() {
         return empty.clear();
+    }
+
+    /** Settings for connections on the plain-HTTP listener, if there is one. */
+    public ProxySettings plainSettings() {
+        return plainSettings.get();
     }
 
     BackendPool<BackendConnection> pool(Backend backend) {
