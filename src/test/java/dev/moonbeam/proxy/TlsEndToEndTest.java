@@ -543,6 +543,22 @@ class TlsEndToEndTest {
         }
     }
 
+    /** TLS 1.3 allows half-close (RFC 8446 §6.1): close_notify after the request still gets the answer. */
+    @Test
+    void tls13HalfCloseAfterTheRequestStillGetsTheResponse() throws Exception {
+        TestBackend backend = backend("a", TestBackend.named("a"));
+        ProxyHarness proxy = tlsProxy(backend, "");
+        try (TlsClient client = new TlsClient(proxy.port(), null, List.of("TLSv1.3"), List.of("http/1.1"))) {
+            client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            client.socket.shutdownOutput(); // close_notify; reading goes on
+            HttpMessage response = client.response();
+            assertThat(response).isNotNull();
+            assertThat(response.bodyText()).isEqualTo("a");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        awaitNoLeaks(proxy);
+    }
+
     @Test
     void orderlyCloseWithCloseNotifyLeaksNothing() throws Exception {
         TestBackend backend = backend("a", TestBackend.named("a"));
