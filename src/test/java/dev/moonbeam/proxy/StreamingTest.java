@@ -47,7 +47,7 @@ class StreamingTest {
     void largeUploadAndDownloadStreamWithBoundedMemory() throws Exception {
         try (java.net.ServerSocket origin = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
              ProxyHarness proxy = ProxyHarness.start(dir, 1, "[\"127.0.0.1:" + origin.getLocalPort() + "\"]", "")) {
-            Thread server = new Thread(() -> serve(origin), "stream-origin");
+            Thread server = new Thread(() -> serve(origin, BYTES), "stream-origin");
             server.setDaemon(true);
             server.start();
             Sampler sampler = new Sampler(proxy);
@@ -60,12 +60,7 @@ class StreamingTest {
             long downloadNanos = System.nanoTime() - start;
             sampler.stop();
 
-            MessageDigest expected = MessageDigest.getInstance("SHA-256");
-            Pattern pattern = new Pattern();
-            for (long left = BYTES; left > 0; left -= 65536) {
-                expected.update(pattern.next(), 0, (int) Math.min(65536, left));
-            }
-            String want = digest(expected);
+            String want = patternDigest(BYTES);
             assertThat(uploaded).isEqualTo(want);
             assertThat(downloaded).isEqualTo(want);
             int peak = proxy.proxy.workers().get(0).loop().buffers().peakOutstanding();
@@ -82,8 +77,18 @@ class StreamingTest {
         return (BYTES / 1048576.0) / (nanos / 1e9);
     }
 
-    /** Origin: /upload answers with the SHA-256 of the body; /download sends the pattern. */
-    private static void serve(java.net.ServerSocket origin) {
+    /** The SHA-256 of the first {@code bytes} of the {@link Pattern}. */
+    static String patternDigest(long bytes) throws Exception {
+        MessageDigest expected = MessageDigest.getInstance("SHA-256");
+        Pattern pattern = new Pattern();
+        for (long left = bytes; left > 0; left -= 65536) {
+            expected.update(pattern.next(), 0, (int) Math.min(65536, left));
+        }
+        return digest(expected);
+    }
+
+    /** Origin: /upload answers with the SHA-256 of the body; /download sends {@code bytes} of the pattern. */
+    static void serve(java.net.ServerSocket origin, long bytes) {
         while (!origin.isClosed()) {
             try (java.net.Socket socket = origin.accept()) {
                 InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 65536);
@@ -112,9 +117,9 @@ class StreamingTest {
                         }
                         TestBackend.respond(out, 200, digest(md));
                     } else {
-                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + BYTES + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + bytes + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                         Pattern pattern = new Pattern();
-                        for (long left = BYTES; left > 0; left -= 65536) {
+                        for (long left = bytes; left > 0; left -= 65536) {
                             out.write(pattern.next(), 0, (int) Math.min(65536, left));
                         }
                         out.flush();
