@@ -44,7 +44,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
      */
     String choose(String keyType, String hostName) {
         List<Integer> named = hostName == null ? List.of() : matching(hostName);
-        List<Integer> candidates = named.isEmpty() ? allIndexes() : named;
+        List<Integer> candidates = named.isEmpty() ? defaultGroup() : named;
         for (int index : candidates) {
             if (keyTypeMatches(keyType, certificates.get(index))) {
                 return Integer.toString(index);
@@ -69,12 +69,20 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         return exact.isEmpty() ? wildcard : exact;
     }
 
-    private List<Integer> allIndexes() {
-        List<Integer> all = new ArrayList<>(certificates.size());
+    /**
+     * Without a matching name the first certificate is the default, together with any other that
+     * serves exactly its names (an RSA and an EC certificate for the same site). Offering every
+     * certificate instead would let the JDK's key-type order pick an unrelated site's certificate.
+     */
+    private List<Integer> defaultGroup() {
+        List<String> defaultNames = certificates.get(0).hostNames();
+        List<Integer> group = new ArrayList<>(certificates.size());
         for (int i = 0; i < certificates.size(); i++) {
-            all.add(i);
+            if (i == 0 || certificates.get(i).hostNames().equals(defaultNames)) {
+                group.add(i);
+            }
         }
-        return all;
+        return group;
     }
 
     private static boolean keyTypeMatches(String keyType, KeyMaterial material) {

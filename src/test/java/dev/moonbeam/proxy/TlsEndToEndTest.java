@@ -29,7 +29,6 @@ import java.util.function.IntSupplier;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -153,9 +152,6 @@ class TlsEndToEndTest {
         assertServedCertificate(first, sni, expected, protocol);
     }
 
-    @Disabled("BUG: with an RSA certificate first and an EC one second, a client without SNI (or with an unknown"
-            + " name) gets the EC certificate, not the first (default): SniKeyManager.choose falls back to all"
-            + " certificates for whatever key type the JDK asks first (EC)")
     @ParameterizedTest(name = "[{index}] {0} first, SNI {1}, {3} -> {2}")
     @CsvSource(nullValues = "none", value = {
             "rsa, none,          rsa.test, TLSv1.3",

@@ -16,9 +16,9 @@ class SniKeyManagerTest {
         "EC, rsa.test, none",       // the named certificate is RSA: let the JDK ask for RSA next
         "EC, a.wild.test, 0",
         "EC, a.b.wild.test, 0",     // unknown (wildcards are one label deep): default
-        "RSA, unknown.test, 1",     // default of that key type
+        "RSA, unknown.test, none",  // only the default (EC) may answer: the JDK asks for EC next
         "EC, none, 0",
-        "RSA, none, 1",
+        "RSA, none, none",
         "EC_EC, ec.test, 0",
         "DSA, ec.test, none",
     })
