@@ -31,6 +31,10 @@ public final class RequestParser {
         reset();
     }
 
+    public HttpLimits limits() {
+        return limits;
+    }
+
     /** Prepares for the next request on the same connection. */
     public void reset() {
         scanner.reset();

@@ -54,8 +54,9 @@ final class ClientConnection implements IoHandler {
     private final Transport transport;
     private final TlsTransport tls;
     private final ProxySettings settings;
-    private final RequestParser parser;
-    private final Exchange exchange;
+    /** Held only while a request is in progress; idle connections give them back to the worker. */
+    private RequestParser parser;
+    private Exchange exchange;
     private final ForwardContext forward;
     private final Timeout timeout = new Timeout(this::onTimeout);
     private TimerPurpose timerPurpose;
@@ -79,11 +80,8 @@ final class ClientConnection implements IoHandler {
             this.tls = null;
             this.transport = new PlainTransport(channel);
         }
-        this.parser = new RequestParser(settings.requestLimits());
-        this.exchange = new Exchange(worker, this, settings);
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
         this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
-        this.exchange.clientAddress(forward.clientAddress());
         this.key = worker.loop().register(channel, interestOps, this);
     }
 
@@ -163,14 +161,18 @@ final class ClientConnection implements IoHandler {
                 }
                 moved |= readIn();
                 moved |= processInput();
-                moved |= exchange.pump();
+                if (exchange != null) {
+                    moved |= exchange.pump();
+                }
                 if (!moved) {
                     break;
                 }
             }
             if (state != State.CLOSED) {
                 updateInterest();
-                exchange.updateInterest();
+                if (exchange != null) {
+                    exchange.updateInterest();
+                }
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "client connection failed: " + e);
@@ -264,6 +266,7 @@ final class ClientConnection implements IoHandler {
                     }
                     return false;
                 }
+                takeSession();
                 in.flip();
                 ParseStatus status;
                 try {
@@ -322,8 +325,25 @@ final class ClientConnection implements IoHandler {
             arm(TimerPurpose.HEAD, settings.clientHeadNanos());
         } else {
             arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+            giveBackSession();
         }
         releaseEmpty();
+    }
+
+    private void takeSession() {
+        if (parser == null) {
+            parser = worker.takeParser(settings);
+            exchange = worker.takeExchange();
+            exchange.bind(this, settings, forward.clientAddress());
+        }
+    }
+
+    private void giveBackSession() {
+        if (parser != null && exchange.isIdle()) {
+            worker.giveBack(parser, exchange);
+            parser = null;
+            exchange = null;
+        }
     }
 
     void enterTunnel() {
@@ -368,6 +388,7 @@ final class ClientConnection implements IoHandler {
             case IDLE -> close();
             case HEAD -> {
                 // Slowloris or a stalled client: 408 if we can still say so (RFC 9110 §15.5.9).
+                takeSession();
                 exchange.reportRejected(408);
                 respondAndClose(408);
                 progress();
@@ -418,7 +439,10 @@ final class ClientConnection implements IoHandler {
         }
         state = State.CLOSED;
         disarm();
-        exchange.abortBackend();
+        if (exchange != null) {
+            exchange.abortBackend();
+            giveBackSession();
+        }
         if (in != null) {
             buffers().releaseZeroed(in);
             in = null;

@@ -38,9 +38,9 @@ final class Exchange {
     private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
 
     private final Worker worker;
-    private final ClientConnection client;
-    private final ProxySettings settings;
-    private final ResponseParser responseParser;
+    private ClientConnection client;
+    private ProxySettings settings;
+    private ResponseParser responseParser;
     private final Timeout timeout = new Timeout(this::onTimeout);
     private State state = State.IDLE;
     private Backend backend;
@@ -61,16 +61,37 @@ final class Exchange {
     private boolean reported = true;
     private long sendStartNanos;
 
-    Exchange(Worker worker, ClientConnection client, ProxySettings settings) {
+    Exchange(Worker worker) {
         this.worker = worker;
-        this.client = client;
-        this.settings = settings;
-        this.responseParser = new ResponseParser(settings.responseLimits());
-        this.record.tls = settings.tls() != null;
     }
 
-    void clientAddress(byte[] address) {
-        record.clientAddress = address;
+    /**
+     * Attaches this (pooled) exchange to a client connection for its next requests. Exchanges
+     * live in the worker's pool while their connection is idle, so ten thousand idle keep-alive
+     * clients do not each keep a response parser.
+     */
+    void bind(ClientConnection newClient, ProxySettings newSettings, byte[] clientAddress) {
+        client = newClient;
+        if (responseParser == null || !newSettings.responseLimits().equals(settings.responseLimits())) {
+            responseParser = new ResponseParser(newSettings.responseLimits());
+        }
+        settings = newSettings;
+        record.clientAddress = clientAddress;
+        record.tls = newSettings.tls() != null;
+        state = State.IDLE;
+        reported = true;
+    }
+
+    /** True when nothing of a request is in progress, so the exchange may go back to the pool. */
+    boolean isIdle() {
+        return state == State.IDLE && connection == null && !inflightHeld;
+    }
+
+    void unbind() {
+        worker.loop().timers().cancel(timeout);
+        client = null;
+        record.request = null;
+        record.backend = null;
     }
 
     State state() {

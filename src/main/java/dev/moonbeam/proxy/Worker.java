@@ -24,6 +24,10 @@ public final class Worker {
     /** Written by the loop only; volatile so shutdown and metrics on other threads see it. */
     private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
+    /** Parsers and exchanges of connections that are idle between requests; reused, bounded. */
+    private final java.util.ArrayDeque<dev.moonbeam.http.RequestParser> idleParsers = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Exchange> idleExchanges = new java.util.ArrayDeque<>();
+    private static final int MAX_IDLE_SESSIONS = 4096;
     private boolean draining;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
@@ -123,6 +127,28 @@ public final class Worker {
             entry.getValue().clear(BackendConnection::close);
             return true;
         });
+    }
+
+    dev.moonbeam.http.RequestParser takeParser(ProxySettings settings) {
+        dev.moonbeam.http.RequestParser parser = idleParsers.pollFirst();
+        if (parser == null || !parser.limits().equals(settings.requestLimits())) {
+            parser = new dev.moonbeam.http.RequestParser(settings.requestLimits());
+        }
+        return parser;
+    }
+
+    Exchange takeExchange() {
+        Exchange exchange = idleExchanges.pollFirst();
+        return exchange != null ? exchange : new Exchange(this);
+    }
+
+    void giveBack(dev.moonbeam.http.RequestParser parser, Exchange exchange) {
+        exchange.unbind();
+        if (idleParsers.size() < MAX_IDLE_SESSIONS) {
+            parser.reset();
+            idleParsers.addFirst(parser);
+            idleExchanges.addFirst(exchange);
+        }
     }
 
     void clientOpened() {
