@@ -64,14 +64,15 @@ public final class ConfigLoader {
         JsonSection root = JsonSection.of(file, "", parse(file));
         ListenAddress listen = listenAddress(root.file(), "listen", root.string("listen", DEFAULT_LISTEN));
         int threads = root.integer("threads", 0, 0, ProxyConfig.MAX_THREADS);
-        List<BackendConfig> backends = backends(root);
+        HealthCheckConfig healthCheck = HealthCheckSection.topLevel(root);
+        List<BackendConfig> backends = backends(root, healthCheck);
         TlsConfig tls = tls(root.section("ssl"));
         Timeouts timeouts = timeouts(root.section("timeouts"));
         Limits limits = limits(root.section("limits"));
         LogConfig log = log(root.section("log"));
         boolean trustForwarded = root.bool("trust_forwarded_headers", false);
         root.rejectUnknownKeys();
-        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded);
+        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, healthCheck);
     }
 
     private JsonValue parse(Path file) throws ConfigException {
@@ -134,7 +135,7 @@ public final class ConfigLoader {
         }
     }
 
-    private List<BackendConfig> backends(JsonSection root) throws ConfigException {
+    private List<BackendConfig> backends(JsonSection root, HealthCheckConfig healthCheck) throws ConfigException {
         JsonArray array = root.array("backend_servers");
         if (array == null) {
             throw root.error("backend_servers", "is required: a list of \"host:port\" backends");
@@ -148,12 +149,14 @@ public final class ConfigLoader {
             JsonValue entry = array.get(i);
             String address;
             int weight = BackendConfig.DEFAULT_WEIGHT;
+            HealthCheckConfig backendHealthCheck = healthCheck;
             if (entry.isString()) {
                 address = entry.asString();
             } else if (entry.isObject()) {
                 JsonSection backend = JsonSection.of(root.file(), keyPath, entry);
                 address = backend.requiredString("address");
                 weight = backend.integer("weight", BackendConfig.DEFAULT_WEIGHT, 1, BackendConfig.MAX_WEIGHT);
+                backendHealthCheck = HealthCheckSection.backend(backend, healthCheck);
                 backend.rejectUnknownKeys();
                 keyPath = backend.keyPath("address");
             } else {
@@ -171,7 +174,7 @@ public final class ConfigLoader {
                     throw new ConfigException(root.file(), keyPath, "\"" + hostPort + "\" is listed twice; use \"weight\" to give it more traffic");
                 }
             }
-            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight));
+            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck));
         }
         return backends;
     }
