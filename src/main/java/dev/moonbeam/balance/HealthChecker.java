@@ -220,16 +220,16 @@ public final class HealthChecker implements AutoCloseable {
             if (down && c.passesInARow >= check.healthyThreshold()) {
                 boolean wasActiveDown = backend.isActiveDown();
                 backend.markActiveUp(clock.nanoTime());
-                LOG.log(System.Logger.Level.INFO, "backend " + name + " is healthy again after " + check.healthyThreshold()
-                        + " passing checks" + (wasActiveDown ? "" : " (ends its passive back-off)") + "; back in rotation");
+                LOG.log(System.Logger.Level.INFO, "backend " + name + " is healthy again (" + check.healthyThreshold()
+                        + " passing checks in a row" + (wasActiveDown ? "" : ", ends its passive back-off") + "); back in rotation");
             }
         } else {
             c.passesInARow = 0;
             c.failuresInARow = Math.min(c.failuresInARow + 1, check.unhealthyThreshold());
             if (!backend.isActiveDown() && c.failuresInARow >= check.unhealthyThreshold()) {
                 backend.markActiveDown();
-                LOG.log(System.Logger.Level.WARNING, "backend " + name + " failed " + check.unhealthyThreshold()
-                        + " health checks in a row (last: " + result.reason() + "); out of rotation");
+                LOG.log(System.Logger.Level.WARNING, "backend " + name + " is unhealthy (" + check.unhealthyThreshold()
+                        + " failed checks in a row, last: " + result.reason() + "); out of rotation");
             }
         }
     }
@@ -245,11 +245,5 @@ public final class HealthChecker implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "backend " + backend.spec().hostPort()
                     + " is back in rotation: health checks are off for it");
         }
-    }
-
-    /** Whether the checker currently counts {@code backend} as failing (for tests and an admin view). */
-    int failuresInARow(Backend backend) {
-        Counters c = counters.get(backend);
-        return c == null ? 0 : c.failuresInARow;
     }
 }
