@@ -114,6 +114,14 @@ public final class HealthChecker implements AutoCloseable {
         this.plan = new Plan(Objects.requireNonNull(defaults, "defaults"), Map.copyOf(perBackend));
     }
 
+    /**
+     * Takes a reloaded config's checks (call after {@code routing.reload}). A config with no checks
+     * at all is fine here: every backend is then released and nothing is probed.
+     */
+    public void reconfigure(ProxyConfig config) {
+        reconfigure(HealthCheckConfig.DISABLED, perBackend(config));
+    }
+
     /** Starts the daemon control thread; the first round runs at once. */
     public synchronized void start() {
         if (thread != null) {

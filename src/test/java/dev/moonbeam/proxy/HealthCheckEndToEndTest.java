@@ -63,6 +63,11 @@ class HealthCheckEndToEndTest {
             healthA[0] = 200;
             checker.runOnce();
             assertThat(servedBy(proxy, 10)).containsExactlyInAnyOrder("a", "b");
+            checker.reconfigure(proxy.config.withThreads(2)); // same checks: nothing changes
+            healthA[0] = 500;
+            checker.runOnce();
+            checker.runOnce();
+            assertThat(servedBy(proxy, 6)).containsExactly("b");
             assertThat(a.received).anySatisfy(request -> {
                 assertThat(request.target()).isEqualTo("/healthz");
                 assertThat(request.header("User-Agent")).isEqualTo("MoonBeam-health-check");
