@@ -29,7 +29,7 @@ final class Controller implements AutoCloseable {
     private final CommandLine cli;
     private final ScheduledExecutorService executor;
     private final AtomicInteger terminationSignals = new AtomicInteger();
-    private final List<Runnable> onReload;
+    private final List<java.util.function.Consumer<ProxyConfig>> onReload;
     private FileStamp lastStamp;
 
     /** Modification time plus size: enough to notice an edit without reading the file. */
@@ -43,7 +43,8 @@ final class Controller implements AutoCloseable {
         }
     }
 
-    Controller(MoonBeam proxy, ConfigLoader loader, Path configFile, CommandLine cli, List<Runnable> onReload) {
+    Controller(MoonBeam proxy, ConfigLoader loader, Path configFile, CommandLine cli,
+               List<java.util.function.Consumer<ProxyConfig>> onReload) {
         this.proxy = proxy;
         this.loader = loader;
         this.configFile = configFile;
@@ -100,8 +101,12 @@ final class Controller implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage() + "; logging unchanged");
         }
-        for (Runnable hook : onReload) {
-            hook.run();
+        for (java.util.function.Consumer<ProxyConfig> hook : onReload) {
+            try {
+                hook.accept(next);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "reload: applying to a component failed", e);
+            }
         }
         LOG.log(System.Logger.Level.INFO, "reloaded " + configFile + " (" + reason + "): " + next.backends().size()
                 + " backend(s)");

@@ -154,7 +154,7 @@ public final class MoonBeam implements AutoCloseable {
         if (!java.util.Objects.equals(next.httpListener(), previous.httpListener())) {
             notApplied.add("http_listener changes need a restart");
             next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
-                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener());
+                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck());
         }
         Routing current = routing.reload(specs(next));
         plainSettings = plainSettings(next, nextSettings, address().getPort());

@@ -65,7 +65,9 @@ final class Startup {
             }
             throw e;
         }
-        Controller controller = new Controller(proxy, loader, config.source(), cli, List.of());
+        HealthChecks healthChecks = new HealthChecks(proxy);
+        healthChecks.apply(config);
+        Controller controller = new Controller(proxy, loader, config.source(), cli, List.of(healthChecks::apply));
         controller.start();
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));
@@ -75,6 +77,7 @@ final class Startup {
                 + config.backends().size() + " backend(s)");
         proxy.awaitTermination();
         controller.close();
+        healthChecks.close();
         if (demo != null) {
             demo.close();
         }

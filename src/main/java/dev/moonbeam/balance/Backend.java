@@ -25,10 +25,22 @@ import java.util.concurrent.atomic.LongAdder;
  *       #markActiveUp}; coming up also clears the passive back-off.
  *   <li><b>admin down</b> (drained by configuration or an admin request).
  * </ul>
+ *
+ * <p><b>Slow start</b> (off unless {@link #slowStartNanos(long)} is set, by the health checker):
+ * after coming back from active down or a passive back-off, {@link #effectiveWeight} ramps from
+ * ~10% to 100% of the weight, so a cold backend (empty caches, JIT not warm) is not handed its
+ * full share at once while least connections sees it idle.
  */
 public final class Backend {
     public static final long INITIAL_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
     public static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /**
+     * {@link #effectiveWeight} is in 1/16ths of a weight unit (HAProxy's {@code BE_WEIGHT_SCALE}), so
+     * a backend of weight 1 can still ramp instead of rounding to all or nothing.
+     */
+    public static final int WEIGHT_SCALE = 16;
+    /** A ramp starts at this share of the weight: zero would starve it, as nobody would ever pick it. */
+    private static final int RAMP_START_PERCENT = 10;
 
     private volatile BackendSpec spec;
     private final AtomicInteger inflight = new AtomicInteger();
@@ -37,6 +49,9 @@ public final class Backend {
     private final AtomicLong downUntilNanos = new AtomicLong();
     private volatile boolean activeDown;
     private volatile boolean adminDown;
+    private volatile long slowStartNanos;
+    /** The current or last slow-start ramp; null when none has run. Replaced whole, never mutated. */
+    private volatile Ramp ramp;
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
 
@@ -104,6 +119,9 @@ public final class Backend {
     public void markSucceeded() {
         if (consecutiveFailures.get() != 0) {
             consecutiveFailures.set(0);
+            // The back-off ended at downUntil, which is when this backend started taking requests
+            // again: the ramp is timed from there, so no clock is needed here.
+            startRamp(downUntilNanos.get());
         }
     }
 
@@ -116,6 +134,57 @@ public final class Backend {
     public void markActiveUp() {
         activeDown = false;
         consecutiveFailures.set(0);
+    }
+
+    /** {@link #markActiveUp()} at {@code nowNanos}, starting the slow-start ramp if one is configured. */
+    public void markActiveUp(long nowNanos) {
+        startRamp(nowNanos);
+        markActiveUp();
+    }
+
+    /** Slow-start duration for future recoveries; 0 turns it off (a ramp in progress runs out). */
+    public void slowStartNanos(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("slow start must not be negative");
+        }
+        if (slowStartNanos != nanos) {
+            slowStartNanos = nanos;
+        }
+    }
+
+    public long slowStartNanos() {
+        return slowStartNanos;
+    }
+
+    /**
+     * The weight least connections uses at {@code nowNanos}, in units of 1/{@link #WEIGHT_SCALE}:
+     * {@code weight() * WEIGHT_SCALE}, except during a slow-start ramp, when it grows linearly from
+     * ~10% to that over the slow-start time (never below 1). No allocation; one volatile read of
+     * the ramp beyond {@link #weight()}'s.
+     */
+    public int effectiveWeight(long nowNanos) {
+        int full = spec.weight() * WEIGHT_SCALE;
+        Ramp current = ramp;
+        if (current == null) {
+            return full;
+        }
+        long elapsed = nowNanos - current.startNanos;
+        if (elapsed >= current.durationNanos) {
+            return full;
+        }
+        if (elapsed < 0) {
+            elapsed = 0; // another loop's clock read a moment earlier than the recovery stamp
+        }
+        long start = (long) full * RAMP_START_PERCENT / 100;
+        long weight = start + (long) ((full - start) * ((double) elapsed / current.durationNanos));
+        return (int) Math.max(1, Math.min(full, weight));
+    }
+
+    private void startRamp(long startNanos) {
+        long duration = slowStartNanos;
+        if (duration > 0) {
+            ramp = new Ramp(startNanos, duration);
+        }
     }
 
     public void markAdminDown() {
@@ -170,6 +239,9 @@ public final class Backend {
     @Override
     public String toString() {
         return "Backend[" + spec.hostPort() + " w=" + spec.weight() + " inflight=" + inflight.get() + "]";
+    }
+
+    private record Ramp(long startNanos, long durationNanos) {
     }
 
     private static int decrementToZero(int value) {

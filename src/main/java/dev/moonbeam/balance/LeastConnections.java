@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * first candidate seen, and the scan starts at a rotating index, so equal backends share load
  * evenly instead of the first one in the list taking every tie.
  *
+ * <p>Weights are {@link Backend#effectiveWeight}, so a backend in slow start gets its growing share.
+ *
  * <p>Thread-safe: the backend array is immutable, the rotor is atomic. One {@code
  * getAndIncrement} and one scan over the backends per pick; no allocation.
  */
@@ -46,7 +48,7 @@ public final class LeastConnections implements LoadBalancer {
                 continue;
             }
             long load = candidate.inflight() + 1L;
-            long weight = candidate.weight();
+            long weight = candidate.effectiveWeight(nowNanos);
             if (best == null || load * bestWeight < bestLoad * weight) {
                 best = candidate;
                 bestLoad = load;

@@ -64,7 +64,8 @@ public final class ConfigLoader {
         JsonSection root = JsonSection.of(file, "", parse(file));
         ListenAddress listen = listenAddress(root.file(), "listen", root.string("listen", DEFAULT_LISTEN));
         int threads = root.integer("threads", 0, 0, ProxyConfig.MAX_THREADS);
-        List<BackendConfig> backends = backends(root);
+        HealthCheckConfig healthCheck = HealthCheckSection.topLevel(root);
+        List<BackendConfig> backends = backends(root, healthCheck);
         TlsConfig tls = tls(root.section("ssl"));
         Timeouts timeouts = timeouts(root.section("timeouts"));
         Limits limits = limits(root.section("limits"));
@@ -76,7 +77,8 @@ public final class ConfigLoader {
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
-        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener);
+        return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
+                healthCheck);
     }
 
     private JsonValue parse(Path file) throws ConfigException {
@@ -139,7 +141,7 @@ public final class ConfigLoader {
         }
     }
 
-    private List<BackendConfig> backends(JsonSection root) throws ConfigException {
+    private List<BackendConfig> backends(JsonSection root, HealthCheckConfig healthCheck) throws ConfigException {
         JsonArray array = root.array("backend_servers");
         if (array == null) {
             throw root.error("backend_servers", "is required: a list of \"host:port\" backends");
@@ -153,12 +155,14 @@ public final class ConfigLoader {
             JsonValue entry = array.get(i);
             String address;
             int weight = BackendConfig.DEFAULT_WEIGHT;
+            HealthCheckConfig backendHealthCheck = healthCheck;
             if (entry.isString()) {
                 address = entry.asString();
             } else if (entry.isObject()) {
                 JsonSection backend = JsonSection.of(root.file(), keyPath, entry);
                 address = backend.requiredString("address");
                 weight = backend.integer("weight", BackendConfig.DEFAULT_WEIGHT, 1, BackendConfig.MAX_WEIGHT);
+                backendHealthCheck = HealthCheckSection.backend(backend, healthCheck);
                 backend.rejectUnknownKeys();
                 keyPath = backend.keyPath("address");
             } else {
@@ -176,7 +180,7 @@ public final class ConfigLoader {
                     throw new ConfigException(root.file(), keyPath, "\"" + hostPort + "\" is listed twice; use \"weight\" to give it more traffic");
                 }
             }
-            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight));
+            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck));
         }
         return backends;
     }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ConfigLoaderTest {
@@ -140,6 +141,55 @@ class ConfigLoaderTest {
         assertThat(madeCertificates).isEmpty();
     }
 
+    @Test
+    void healthCheckIsOffWhenAbsentAndReadWithPerBackendOverrides() throws Exception {
+        ProxyConfig plain = load("{\"backend_servers\": [\"127.0.0.1:8081\"]}");
+        assertThat(plain.healthCheck()).isEqualTo(HealthCheckConfig.DISABLED);
+        assertThat(plain.backends().get(0).healthCheck().enabled()).isFalse();
+
+        ProxyConfig config = load("""
+                {
+                  "backend_servers": ["127.0.0.1:8081",
+                                      {"address": "127.0.0.1:8082", "weight": 2, "health_check": false},
+                                      {"address": "127.0.0.1:8083", "health_check": {"path": "/ready"}},
+                                      {"address": "127.0.0.1:8084", "health_check": true}],
+                  "health_check": {"path": "/healthz", "interval": "5s", "timeout": "500ms", "healthy_threshold": 1,
+                                   "unhealthy_threshold": 4, "expect_status": "200-299", "host": "app.example",
+                                   "slow_start": "30s"}
+                }
+                """);
+        HealthCheckConfig top = new HealthCheckConfig(true, "/healthz", Duration.ofSeconds(5), Duration.ofMillis(500),
+                1, 4, 200, 299, "app.example", Duration.ofSeconds(30));
+        assertThat(config.healthCheck()).isEqualTo(top);
+        assertThat(config.backends()).extracting(BackendConfig::healthCheck)
+                .containsExactly(top, HealthCheckConfig.DISABLED,
+                        new HealthCheckConfig(true, "/ready", Duration.ofSeconds(5), Duration.ofMillis(500),
+                                1, 4, 200, 299, "app.example", Duration.ofSeconds(30)),
+                        top);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "true                          | /       | 200 | 399",
+            "{}                            | /       | 200 | 399",
+            "{\"expect_status\": 204}      | /       | 204 | 204",
+            "{\"expect_status\": \"503\"}  | /       | 503 | 503",
+            "{\"path\": \"/h?x=1\", \"expect_status\": \"200-200\"} | /h?x=1 | 200 | 200"})
+    void healthCheckDefaultsFollowHaproxy(String section, String path, int low, int high) throws Exception {
+        HealthCheckConfig check = load("{\"backend_servers\": [\"127.0.0.1:8081\"], \"health_check\": " + section + "}")
+                .backends().get(0).healthCheck();
+        assertThat(check.enabled()).isTrue();
+        assertThat(check.path()).isEqualTo(path);
+        assertThat(check.interval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(check.healthyThreshold()).isEqualTo(2);
+        assertThat(check.unhealthyThreshold()).isEqualTo(3);
+        assertThat(check.expectStatusMin()).isEqualTo(low);
+        assertThat(check.expectStatusMax()).isEqualTo(high);
+        assertThat(check.expects(low - 1)).isFalse();
+        assertThat(check.expects(high + 1)).isFalse();
+        assertThat(check.slowStart()).isZero();
+    }
+
     static Stream<Arguments> invalidConfigs() {
         String ok = "\"backend_servers\": [\"127.0.0.1:8081\"]";
         return Stream.of(
@@ -211,6 +261,30 @@ class ConfigLoaderTest {
                 Arguments.of("line above head", "{" + ok + ", \"limits\": {\"max_request_line\": \"16k\", \"max_header_bytes\": \"8k\"}}",
                         "limits.max_request_line", "must not exceed max_header_bytes"),
                 Arguments.of("log level", "{" + ok + ", \"log\": {\"level\": \"loud\"}}", "log.level", "\"loud\" is not a level"),
+                Arguments.of("health_check wrong type", "{" + ok + ", \"health_check\": \"/healthz\"}", "health_check",
+                        "must be an object, true or false, found a string"),
+                Arguments.of("health_check typo", "{" + ok + ", \"health_check\": {\"intervall\": \"2s\"}}", "health_check.intervall",
+                        "unknown key; did you mean \"interval\"?"),
+                Arguments.of("health_check path relative", "{" + ok + ", \"health_check\": {\"path\": \"healthz\"}}",
+                        "health_check.path", "must start with \"/\""),
+                Arguments.of("health_check path with space", "{" + ok + ", \"health_check\": {\"path\": \"/a b\"}}",
+                        "health_check.path", "visible ASCII"),
+                Arguments.of("health_check host with CRLF", "{" + ok + ", \"health_check\": {\"host\": \"a\\r\\nX: y\"}}",
+                        "health_check.host", "visible ASCII"),
+                Arguments.of("health_check interval too short", "{" + ok + ", \"health_check\": {\"interval\": \"10ms\"}}",
+                        "health_check.interval", "must be between 100ms and 3600s"),
+                Arguments.of("health_check threshold zero", "{" + ok + ", \"health_check\": {\"healthy_threshold\": 0}}",
+                        "health_check.healthy_threshold", "must be between 1 and 100, found 0"),
+                Arguments.of("expect_status word", "{" + ok + ", \"health_check\": {\"expect_status\": \"2xx\"}}",
+                        "health_check.expect_status", "must be a status like 200 or a range like \"200-399\""),
+                Arguments.of("expect_status out of range", "{" + ok + ", \"health_check\": {\"expect_status\": 600}}",
+                        "health_check.expect_status", "must be a status like 200"),
+                Arguments.of("expect_status reversed", "{" + ok + ", \"health_check\": {\"expect_status\": \"399-200\"}}",
+                        "health_check.expect_status", "is empty; write the lower status first"),
+                Arguments.of("backend health_check typo", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"health_check\": {\"pth\": \"/x\"}}]}",
+                        "backend_servers[0].health_check.pth", "did you mean \"path\"?"),
+                Arguments.of("backend health_check number", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"health_check\": 1}]}",
+                        "backend_servers[0].health_check", "must be an object, true or false, found a number"),
                 Arguments.of("trust wrong type", "{" + ok + ", \"trust_forwarded_headers\": \"yes\"}", "trust_forwarded_headers",
                         "must be true or false, found a string (\"yes\")"));
     }
