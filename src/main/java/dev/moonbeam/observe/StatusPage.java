@@ -31,7 +31,9 @@ public final class StatusPage {
             th{background:#eef1f4;font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#3c4550}
             th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
             td:first-child{font-family:ui-monospace,Menlo,Consolas,monospace}
-            tr:last-child td{border-bottom:none}
+            tbody tr:last-child td{border-bottom:none}
+            tfoot td{border-top:2px solid #dde1e6;border-bottom:none;font-weight:600;background:#fafbfc}
+            .card.bad b{color:#b3261e}
             .state{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
             .available{background:#dcf5e3;color:#17612e}
             .backoff{background:#fff1cc;color:#7a5200}
@@ -58,13 +60,13 @@ public final class StatusPage {
                 .append("</div>\n");
 
         html.append("<div class=\"cards\">");
-        card(html, "requests", Long.toString(snapshot.requests()));
-        card(html, "in flight", Long.toString(snapshot.inflight()));
-        card(html, "2xx", Long.toString(snapshot.requestsOfClass(2)));
-        card(html, "3xx", Long.toString(snapshot.requestsOfClass(3)));
-        card(html, "4xx", Long.toString(snapshot.requestsOfClass(4)));
-        card(html, "5xx", Long.toString(snapshot.requestsOfClass(5)));
-        card(html, "sent", bytes(snapshot.bytesSent()));
+        card(html, "requests", Long.toString(snapshot.requests()), false);
+        card(html, "in flight", Long.toString(snapshot.inflight()), false);
+        card(html, "2xx", Long.toString(snapshot.requestsOfClass(2)), false);
+        card(html, "3xx", Long.toString(snapshot.requestsOfClass(3)), false);
+        card(html, "4xx", Long.toString(snapshot.requestsOfClass(4)), false);
+        card(html, "5xx", Long.toString(snapshot.requestsOfClass(5)), snapshot.requestsOfClass(5) > 0);
+        card(html, "sent", bytes(snapshot.bytesSent()), false);
         html.append("</div>\n");
 
         html.append("<table><thead><tr><th>Backend</th><th>State</th><th>Weight</th><th>In flight</th>")
@@ -72,7 +74,11 @@ public final class StatusPage {
         if (snapshot.backends().isEmpty()) {
             html.append("<tr><td class=\"none\" colspan=\"8\">no backends configured</td></tr>\n");
         }
+        long requests = 0;
+        long errors = 0;
         for (MetricsRegistry.BackendRow row : snapshot.backends()) {
+            requests += row.requests();
+            errors += row.errors();
             html.append("<tr><td>").append(escape(row.address())).append("</td>")
                     .append("<td><span class=\"state ").append(row.state().label()).append("\">")
                     .append(row.state().label()).append("</span></td>")
@@ -83,14 +89,22 @@ public final class StatusPage {
                     .append("<td>").append(latency(row.p50Seconds())).append("</td>")
                     .append("<td>").append(latency(row.p99Seconds())).append("</td></tr>\n");
         }
-        html.append("</tbody></table>\n<footer>p50/p99: backend response-head time, estimated from histogram buckets. ")
+        html.append("</tbody><tfoot><tr><td>total</td><td>").append(available(snapshot)).append(" of ")
+                .append(snapshot.backends().size()).append(" available</td><td></td><td>").append(snapshot.inflight())
+                .append("</td><td>").append(requests).append("</td><td>").append(errors)
+                .append("</td><td></td><td></td></tr></tfoot>");
+        html.append("</table>\n<footer>p50/p99: backend response-head time, estimated from histogram buckets. ")
                 .append("Refreshes every ").append(REFRESH_SECONDS).append(" s &middot; ").append(time(nowEpochMillis))
                 .append(" &middot; <a href=\"/metrics\">/metrics</a></footer>\n</body></html>\n");
         return html.toString();
     }
 
-    private static void card(StringBuilder html, String label, String value) {
-        html.append("<div class=\"card\"><b>").append(escape(value)).append("</b><span>").append(escape(label)).append("</span></div>");
+    private static long available(MetricsRegistry.Snapshot snapshot) {
+        return snapshot.backends().stream().filter(row -> row.state() == BackendState.AVAILABLE).count();
+    }
+
+    private static void card(StringBuilder html, String label, String value, boolean bad) {
+        html.append(bad ? "<div class=\"card bad\"><b>" : "<div class=\"card\"><b>").append(escape(value)).append("</b><span>").append(escape(label)).append("</span></div>");
     }
 
     static String escape(String text) {
