@@ -41,7 +41,7 @@ threads=1 duration=10 warmup=10 rounds=3 compare="" scenario_list="" out="" rsa=
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1
 
-need_arg() { [ "$#" -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --threads) need_arg "$@"; threads="$2"; shift 2 ;;
@@ -69,8 +69,9 @@ for pair in "threads:$threads" "duration:$duration" "warmup:$warmup" "rounds:$ro
             "connections:$connections" "handshake-clients:$hs_clients"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
-[ "$threads" -ge 1 ] && [ "$duration" -ge 1 ] && [ "$rounds" -ge 1 ] && [ "$hs_clients" -ge 1 ] \
-  || die "--threads, --duration, --rounds and --handshake-clients must be at least 1"
+if [ "$threads" -lt 1 ] || [ "$duration" -lt 1 ] || [ "$rounds" -lt 1 ] || [ "$hs_clients" -lt 1 ]; then
+  die "--threads, --duration, --rounds and --handshake-clients must be at least 1"
+fi
 [[ "$origin_ports" =~ ^[0-9]+,[0-9]+$ ]] || die "--origin-ports must be two ports, e.g. 18081,18082"
 origin1="${origin_ports%,*}" origin2="${origin_ports#*,}"
 
@@ -224,7 +225,7 @@ nginx_common() { # nginx_common DIR: main-context lines shared by origins and th
 worker_processes $2;
 daemon off;
 pid $1/nginx.pid;
-error_log $1/error.log warn;
+error_log $out/logs/$(basename "$1").error.log warn;
 worker_rlimit_nofile 65536;
 events { worker_connections 8192; }
 EOF
@@ -255,13 +256,12 @@ start_origin() { # start_origin N PORT
 }
 EOF
   } >"$dir/nginx.conf"
-  taskset -c "$client_cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$out/logs/origin$1.log" 2>&1 &
+  taskset -c "$client_cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$out/logs/$(basename "$dir").error.log" >"$out/logs/origin$1.log" 2>&1 &
   pids+=("$!")
 }
 
 wait_port() { # wait_port PID PORT: until PORT listens (max 30 s) while PID lives
-  local i
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     kill -0 "$1" 2>/dev/null || return 1
     port_busy "$2" && return 0
     sleep 0.2
@@ -271,8 +271,8 @@ wait_port() { # wait_port PID PORT: until PORT listens (max 30 s) while PID live
 
 start_origin 1 "$origin1"; origin1_pid="${pids[-1]}"
 start_origin 2 "$origin2"; origin2_pid="${pids[-1]}"
-wait_port "$origin1_pid" "$origin1" && wait_port "$origin2_pid" "$origin2" \
-  || die "the nginx origins did not start; see $out/logs/origin*.log and $tmp/origin*/error.log"
+wait_port "$origin1_pid" "$origin1" || die "the nginx origin 1 did not start; see $out/logs/origin1*"
+wait_port "$origin2_pid" "$origin2" || die "the nginx origin 2 did not start; see $out/logs/origin2*"
 [ "$(curl -s --max-time 5 "http://127.0.0.1:$origin1/64k" | wc -c)" -eq 65536 ] || die "origin 1 does not serve /64k"
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ write_haproxy_config() { # MODE FILE
   cat >"$2" <<EOF
 global
   nbthread $threads
-  maxconn 20000
+  maxconn 4096
   ssl-default-bind-options ssl-min-ver TLSv1.2
   log stderr format raw local0 warning
 
@@ -385,7 +385,7 @@ start_proxy() { # start_proxy PROXY MODE; sets proxy_pid and proxy_port
       dir="$tmp/nginx-proxy-$mode"
       mkdir -p "$dir"
       write_nginx_proxy_config "$mode" "$dir"
-      taskset -c "$proxy_cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$log" 2>&1 &
+      taskset -c "$proxy_cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$out/logs/$(basename "$dir").error.log" >"$log" 2>&1 &
       ;;
     haproxy)
       proxy_port="$haproxy_port"
@@ -535,8 +535,8 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
       b="${n#* }" n="${n% *}"
       requests=$((requests + n)); bytes=$((bytes + n * b))
       grep -q 'ERROR' "$tmp/stime.$k" && errors=$((errors + 1))
-      full=$((full + $(grep -v 'connections' "$tmp/stime.$k" | tr -cd '*' | wc -c)))
-      resumed=$((resumed + $(grep -v 'connections' "$tmp/stime.$k" | tr -cd 'r' | wc -c)))
+      full=$((full + $(grep -E '^[*r]+$' "$tmp/stime.$k" | tr -cd '*' | wc -c)))
+      resumed=$((resumed + $(grep -E '^[*r]+$' "$tmp/stime.$k" | tr -cd 'r' | wc -c)))
     done
     [ -f "$tmp/stime.exit" ] && { errors=$((errors + $(wc -l <"$tmp/stime.exit"))); cat "$tmp/stime.exit" >>"$raw"; }
     rm -f "$tmp"/stime.*
