@@ -29,6 +29,7 @@ Usage: scripts/bench.sh [options]
   --handshake-clients K parallel openssl s_time clients for handshake scenarios (default 4)
   --proxy-cpus LIST     taskset CPU list of the proxy under test (default 0)
   --client-cpus LIST    taskset CPU list of wrk, s_time and the origins (default 1)
+  --moonbeam-log LEVEL  MoonBeam's log level (default warning; debug to see why connections close)
   --quick               smoke run: --duration 3 --warmup 3 --rounds 1
   --help                this text
 EOF
@@ -39,7 +40,7 @@ say() { echo "bench.sh: $*" >&2; }
 
 threads=1 duration=10 warmup=10 rounds=3 compare="" scenario_list="" out="" rsa=0
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
-connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1
+connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
 
 need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
 while [ "$#" -gt 0 ]; do
@@ -58,6 +59,7 @@ while [ "$#" -gt 0 ]; do
     --handshake-clients) need_arg "$@"; hs_clients="$2"; shift 2 ;;
     --proxy-cpus) need_arg "$@"; proxy_cpus="$2"; shift 2 ;;
     --client-cpus) need_arg "$@"; client_cpus="$2"; shift 2 ;;
+    --moonbeam-log) need_arg "$@"; moonbeam_log="$2"; shift 2 ;;
     --quick) duration=3; warmup=3; rounds=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -129,6 +131,10 @@ command -v java >/dev/null 2>&1 || die "no java on PATH; MoonBeam needs a JDK 17
 
 ncpu="$(nproc)"
 [ "$ncpu" -ge 2 ] || say "warning: only $ncpu CPU; proxy and load generator will share it"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+if awk -v l="${load_start%% *}" -v n="$ncpu" 'BEGIN {exit !(l > n / 2)}'; then
+  say "warning: load average $load_start on $ncpu CPUs before starting; other work will skew the figures"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Cleanup: every process we start is recorded and stopped on exit, interrupt or error.
@@ -289,7 +295,7 @@ write_moonbeam_config() { # MODE FILE
   "listen": "127.0.0.1:$port",
   "threads": $threads,
   "backend_servers": ["127.0.0.1:$origin1", "127.0.0.1:$origin2"]$ssl,
-  "log": {"file": null, "level": "warning"}
+  "log": {"file": null, "level": "$moonbeam_log"}
 }
 EOF
 }
@@ -615,6 +621,7 @@ machine_cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 machine_kernel="$(uname -sr)"
 machine_java="$(java -version 2>&1 | head -n1)"
 machine_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 summary="$out/summary.tsv"
 
 awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
@@ -655,6 +662,7 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
   echo
   echo "MoonBeam benchmark, $machine_date — $ncpu CPU ($machine_cpu), $machine_kernel, $machine_java"
   echo "threads=$threads, ${duration}s per scenario, ${warmup}s warm-up, $rounds round(s), median shown; per-core = req/s / proxy CPU share"
+  echo "load average (1/5/15 min) before: $load_start, after: $load_end"
   echo
   awk -F'\t' '
     NR == 1 { printf "%-13s %-9s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", "scenario", "proxy", "rounds", "req/s", "req/s/core", "MB/s", "p50 ms", "p99 ms", "errors", "CPU%", "RSS MB"; next }
@@ -667,12 +675,12 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
 
 # JSON (written by awk; strings are escaped for quotes and backslashes)
 awk -F'\t' -v cpu="$machine_cpu" -v ncpu="$ncpu" -v kernel="$machine_kernel" -v jdk="$machine_java" \
-    -v date="$machine_date" -v threads="$threads" -v dur="$duration" -v warm="$warmup" -v rounds="$rounds" \
+    -v date="$machine_date" -v load0="$load_start" -v load1="$load_end" -v threads="$threads" -v dur="$duration" -v warm="$warmup" -v rounds="$rounds" \
     -v conns="$connections" -v hs="$hs_clients" -v pcpu="$proxy_cpus" -v ccpu="$client_cpus" -v runsfile="$runs" '
   function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
   function v(s) { return (s == "-" || s == "") ? "null" : s }
   BEGIN {
-    printf "{\n  \"date\": %s,\n  \"machine\": {\"nproc\": %d, \"cpu\": %s, \"kernel\": %s, \"jdk\": %s},\n", q(date), ncpu, q(cpu), q(kernel), q(jdk)
+    printf "{\n  \"date\": %s,\n  \"machine\": {\"nproc\": %d, \"cpu\": %s, \"kernel\": %s, \"jdk\": %s, \"loadavg_before\": %s, \"loadavg_after\": %s},\n", q(date), ncpu, q(cpu), q(kernel), q(jdk), q(load0), q(load1)
     printf "  \"settings\": {\"threads\": %d, \"duration_s\": %d, \"warmup_s\": %d, \"rounds\": %d, \"connections\": %d, \"handshake_clients\": %d, \"proxy_cpus\": %s, \"client_cpus\": %s},\n", threads, dur, warm, rounds, conns, hs, q(pcpu), q(ccpu)
     printf "  \"results\": ["
   }
