@@ -232,7 +232,7 @@ worker_processes $2;
 daemon off;
 pid $1/nginx.pid;
 error_log $out/logs/$(basename "$1").error.log warn;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile 16384;
 events { worker_connections 8192; }
 EOF
 }
