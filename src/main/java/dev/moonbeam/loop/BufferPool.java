@@ -18,6 +18,9 @@ public final class BufferPool {
     public static final int DEFAULT_BUFFER_SIZE = 17 * 1024 + 512;
     public static final int DEFAULT_MAX_RETAINED = 1024;
 
+    /** Source for zeroing; never written, so sharing it between loops is safe. */
+    private static final byte[] ZEROS = new byte[4096];
+
     private final int bufferSize;
     private final int maxRetained;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
@@ -68,12 +71,21 @@ public final class BufferPool {
 
     /** Like {@link #release} but overwrites the contents first (for buffers that held plaintext). */
     public void releaseZeroed(ByteBuffer buffer) {
+        releaseZeroed(buffer, buffer.capacity());
+    }
+
+    /**
+     * Like {@link #releaseZeroed(ByteBuffer)} for a buffer only whose first {@code dirtyBytes} were
+     * ever written: zeroing all 17 KiB for a 100-byte request was the hottest spot of a TLS
+     * keep-alive profile.
+     */
+    public void releaseZeroed(ByteBuffer buffer, int dirtyBytes) {
         buffer.clear();
-        while (buffer.remaining() >= Long.BYTES) {
-            buffer.putLong(0L);
-        }
-        while (buffer.hasRemaining()) {
-            buffer.put((byte) 0);
+        int left = Math.min(dirtyBytes, buffer.capacity());
+        while (left > 0) {
+            int chunk = Math.min(left, ZEROS.length);
+            buffer.put(ZEROS, 0, chunk); // a bulk copy, not a byte loop
+            left -= chunk;
         }
         release(buffer);
     }

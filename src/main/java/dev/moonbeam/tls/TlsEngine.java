@@ -88,6 +88,8 @@ public final class TlsEngine {
     private boolean outputBlocked;
     private ByteBuffer netIn;
     private ByteBuffer appIn;
+    /** How far into {@code appIn} plaintext was ever written, so release zeroes only that much. */
+    private int appInDirty;
     private ByteBuffer netOut;
 
     /**
@@ -178,6 +180,8 @@ public final class TlsEngine {
             return 0;
         }
         appIn.flip();
+        // Compaction only moves bytes down, so the largest limit seen bounds what was ever written.
+        appInDirty = Math.max(appInDirty, appIn.limit());
         try {
             int count = Math.min(dst.remaining(), appIn.remaining());
             int limit = appIn.limit();
@@ -188,8 +192,9 @@ public final class TlsEngine {
         } finally {
             appIn.compact();
             if (appIn.position() == 0) {
-                pool.releaseZeroed(appIn);
+                pool.releaseZeroed(appIn, appInDirty);
                 appIn = null;
+                appInDirty = 0;
             }
         }
     }
