@@ -61,7 +61,14 @@ final class Controller implements AutoCloseable {
     /** Starts watching the config file and installs the signal handlers. */
     void start() {
         executor.scheduleWithFixedDelay(this::checkFile, WATCH_INTERVAL_MILLIS, WATCH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-        Signals.handle("HUP", () -> executor.execute(() -> reload("SIGHUP")));
+        Signals.handle("HUP", () -> executor.execute(() -> {
+            proxy.reopenLogs(); // logrotate's usual postrotate signal
+            reload("SIGHUP");
+        }));
+        Signals.handle("USR1", () -> executor.execute(() -> {
+            LOG.log(System.Logger.Level.INFO, "SIGUSR1: reopening the access log");
+            proxy.reopenLogs();
+        }));
         Signals.handle("TERM", () -> terminate("SIGTERM"));
         Signals.handle("INT", () -> terminate("SIGINT"));
     }

@@ -23,7 +23,12 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import dev.moonbeam.observe.AccessLog;
+import dev.moonbeam.observe.AdminEndpoint;
+import dev.moonbeam.observe.AdminPages;
+import dev.moonbeam.observe.MetricsRegistry;
 import dev.moonbeam.observe.RequestListener;
+import java.util.Map;
 
 /**
  * Wires the configured parts together: the listening sockets, one {@link EventLoop} and
@@ -40,6 +45,9 @@ public final class MoonBeam implements AutoCloseable {
     private volatile ProxySettings settings;
     private volatile ProxySettings plainSettings;
     private final List<ServerSocketChannel> plainListeners = new ArrayList<>();
+    private final MetricsRegistry metrics;
+    private AccessLog accessLog;
+    private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
     private MoonBeam(List<ServerSocketChannel> listeners, List<Worker> workers, RoutingTable routing, ProxySettings settings) {
@@ -47,6 +55,7 @@ public final class MoonBeam implements AutoCloseable {
         this.workers = workers;
         this.routing = routing;
         this.settings = settings;
+        this.metrics = new MetricsRegistry(routing::current);
     }
 
     /** Loads certificates, binds, and starts the loops. */
@@ -67,19 +76,31 @@ public final class MoonBeam implements AutoCloseable {
         MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
         proxy.config = config;
         proxy.plainSettings = plainSettings(config, settings, proxy.address().getPort());
-        if (config.httpListener() != null) {
-            try {
+        try {
+            if (config.httpListener() != null) {
                 proxy.plainListeners.addAll(ListenSockets.open(config.httpListener().listen().address(), threads));
-            } catch (IOException e) {
-                ListenSockets.closeAll(listeners);
-                throw e;
             }
+            if (config.observe().admin() != null) {
+                proxy.adminSocket = ListenSockets.open(config.observe().admin().address(), 1).get(0);
+            }
+            if (config.observe().accessLog() != null) {
+                try {
+                    proxy.accessLog = AccessLog.open(config.observe().accessLog(), config.observe().accessLogQueue());
+                } catch (IOException e) {
+                    throw new IOException("cannot open the access log " + config.observe().accessLog() + ": " + e.getMessage(), e);
+                }
+            }
+        } catch (IOException e) {
+            proxy.closeListeners();
+            throw e;
         }
         try {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings, proxy::plainSettings);
-                worker.listener(requestListeners.apply(i));
+                RequestListener observers = RequestListener.both(
+                        proxy.accessLog != null ? proxy.accessLog.recorder() : RequestListener.NONE, proxy.metrics.newLoop());
+                worker.listener(RequestListener.both(observers, requestListeners.apply(i)));
                 // Without SO_REUSEPORT every loop watches the one socket; accept() sorts out who wins.
                 Listener.register(worker, listeners.get(Math.min(i, listeners.size() - 1)), Listener.Role.MAIN);
                 if (!proxy.plainListeners.isEmpty()) {
@@ -88,15 +109,69 @@ public final class MoonBeam implements AutoCloseable {
                 }
                 workers.add(worker);
             }
+            if (proxy.adminSocket != null) {
+                AdminEndpoint.register(workers.get(0).loop(), proxy.adminSocket, AdminPages.of(proxy.metrics, Version.get()));
+            }
+            proxy.registerMetrics();
         } catch (IOException | RuntimeException e) {
-            ListenSockets.closeAll(listeners);
-            ListenSockets.closeAll(proxy.plainListeners);
+            proxy.closeListeners();
+            if (proxy.accessLog != null) {
+                proxy.accessLog.close();
+            }
             throw e;
         }
         for (Worker worker : workers) {
             worker.loop().start();
         }
         return proxy;
+    }
+
+    private void registerMetrics() {
+        metrics.configLoaded(System.currentTimeMillis());
+        for (Worker worker : workers) {
+            Map<String, String> loop = Map.of("loop", worker.loop().name());
+            metrics.gauge("moonbeam_open_connections", "Open client connections per event loop.", loop, worker::openClients);
+            metrics.gauge("moonbeam_backend_pool_idle_connections", "Idle pooled backend connections per event loop.",
+                    loop, worker::idleBackendConnectionsSnapshot);
+            metrics.counter("moonbeam_tls_handshakes_total", "Completed TLS handshakes per event loop.", loop,
+                    worker::tlsHandshakes);
+            metrics.counter("moonbeam_tls_handshake_failures_total", "Failed TLS handshakes per event loop.", loop,
+                    worker::tlsHandshakeFailures);
+        }
+        metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
+        if (accessLog != null) {
+            AccessLog log = accessLog;
+            metrics.counter("moonbeam_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.",
+                    Map.of(), log::drops);
+        }
+    }
+
+    public MetricsRegistry metrics() {
+        return metrics;
+    }
+
+    /** Reopens the access log (after external rotation). Any thread. */
+    public void reopenLogs() {
+        if (accessLog != null) {
+            accessLog.reopen();
+        }
+    }
+
+    /** The admin listener's address, or null when there is none. */
+    public InetSocketAddress adminAddress() {
+        try {
+            return adminSocket == null ? null : (InetSocketAddress) adminSocket.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void closeListeners() {
+        ListenSockets.closeAll(listeners);
+        ListenSockets.closeAll(plainListeners);
+        if (adminSocket != null) {
+            ListenSockets.closeAll(List.of(adminSocket));
+        }
     }
 
     private static ProxySettings plainSettings(ProxyConfig config, ProxySettings settings, int httpsPort) {
@@ -154,9 +229,13 @@ public final class MoonBeam implements AutoCloseable {
         if (!java.util.Objects.equals(next.httpListener(), previous.httpListener())) {
             notApplied.add("http_listener changes need a restart");
             next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
-                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck());
+                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe());
+        }
+        if (!java.util.Objects.equals(next.observe(), previous.observe())) {
+            notApplied.add("access_log and admin changes need a restart");
         }
         Routing current = routing.reload(specs(next));
+        metrics.configLoaded(System.currentTimeMillis());
         plainSettings = plainSettings(next, nextSettings, address().getPort());
         settings = nextSettings;
         config = next;
@@ -241,8 +320,7 @@ public final class MoonBeam implements AutoCloseable {
     /** Stops accepting, closes every connection and stops the loops. */
     @Override
     public void close() {
-        ListenSockets.closeAll(listeners);
-        ListenSockets.closeAll(plainListeners);
+        closeListeners();
         for (Worker worker : workers) {
             worker.loop().shutdown();
         }
@@ -255,6 +333,9 @@ public final class MoonBeam implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (accessLog != null) {
+            accessLog.close();
         }
         terminated.countDown();
     }

@@ -72,13 +72,14 @@ public final class ConfigLoader {
         LogConfig log = log(root.section("log"));
         boolean trustForwarded = root.bool("trust_forwarded_headers", false);
         HttpListenerConfig httpListener = httpListener(root.section("http_listener"), tls != null);
+        ObserveConfig observe = observe(root);
         root.rejectUnknownKeys();
         if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
         return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
-                healthCheck);
+                healthCheck, observe);
     }
 
     private JsonValue parse(Path file) throws ConfigException {
@@ -309,6 +310,26 @@ public final class ConfigLoader {
             throw section.error("action", "\"redirect\" sends clients to HTTPS, but there is no \"ssl\" section");
         }
         return new HttpListenerConfig(listen, action);
+    }
+
+    private ObserveConfig observe(JsonSection root) throws ConfigException {
+        Path accessLog = null;
+        int queue = ObserveConfig.DEFAULT_ACCESS_LOG_QUEUE;
+        JsonSection log = root.section("access_log");
+        if (log != null) {
+            String file = log.string("file", "logs/access.log");
+            accessLog = file.isEmpty() ? null : home.resolve(file).normalize();
+            queue = log.integer("queue", ObserveConfig.DEFAULT_ACCESS_LOG_QUEUE, 16, 1 << 20);
+            log.rejectUnknownKeys();
+        }
+        ListenAddress admin = null;
+        JsonSection adminSection = root.section("admin");
+        if (adminSection != null) {
+            admin = listenAddress(adminSection.file(), adminSection.keyPath("listen"),
+                    adminSection.string("listen", "127.0.0.1:9901"));
+            adminSection.rejectUnknownKeys();
+        }
+        return new ObserveConfig(accessLog, queue, admin);
     }
 
     private static Timeouts timeouts(JsonSection section) throws ConfigException {

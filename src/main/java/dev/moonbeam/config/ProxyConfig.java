@@ -14,13 +14,14 @@ import java.util.List;
  * @param tls                   null for a plain-HTTP listener
  * @param trustForwardedHeaders append to an incoming {@code X-Forwarded-For} instead of replacing it
  * @param httpListener          the optional plain-HTTP listener, or null
+ * @param observe               access log and admin listener
  * @param healthCheck           the top-level {@code health_check}; {@link HealthCheckConfig#DISABLED}
  *                              when absent (each backend's own setting is in {@link BackendConfig})
  */
 public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
                           boolean trustForwardedHeaders, HttpListenerConfig httpListener,
-                          HealthCheckConfig healthCheck) {
+                          HealthCheckConfig healthCheck, ObserveConfig observe) {
     public static final int MAX_THREADS = 256;
 
     public ProxyConfig {
@@ -38,11 +39,11 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withThreads(int newThreads) {
         return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck);
+                httpListener, healthCheck, observe);
     }
 
     public ProxyConfig withListen(ListenAddress newListen) {
         return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck);
+                httpListener, healthCheck, observe);
     }
 }

@@ -236,7 +236,19 @@ final class ClientConnection implements IoHandler {
         if (in == null) {
             in = buffers().acquire();
         }
-        int n = transport.read(in);
+        boolean handshaking = tls != null && tls.engine().state() == TlsEngine.State.HANDSHAKING;
+        int n;
+        try {
+            n = transport.read(in);
+        } catch (IOException e) {
+            if (handshaking) {
+                worker.tlsHandshakeFailed();
+            }
+            throw e;
+        }
+        if (handshaking && tls.engine().state() != TlsEngine.State.HANDSHAKING && tls.engine().failure() == null) {
+            worker.tlsHandshakeCompleted();
+        }
         if (n < 0) {
             inputClosed = true;
             return true;

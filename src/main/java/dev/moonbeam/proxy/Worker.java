@@ -29,6 +29,13 @@ public final class Worker {
     private final java.util.ArrayDeque<Exchange> idleExchanges = new java.util.ArrayDeque<>();
     private static final int MAX_IDLE_SESSIONS = 4096;
     private boolean draining;
+    /** Written by this loop only; volatile so metrics on other threads read whole values. */
+    private volatile long tlsHandshakes;
+    private volatile long tlsHandshakeFailures;
+    private volatile int idleSnapshot;
+    /** Refreshes {@link #idleSnapshot}: the pools themselves must not be walked from another thread. */
+    private final dev.moonbeam.loop.Timeout statsTimer = new dev.moonbeam.loop.Timeout(this::refreshStats);
+    private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
@@ -42,6 +49,7 @@ public final class Worker {
         this.plainSettings = plainSettings;
         this.scratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         loop.onShutdown(this::closePools);
+        loop.execute(this::refreshStats);
     }
 
     /** Sets who hears of finished requests; call before the loop starts. */
@@ -149,6 +157,34 @@ public final class Worker {
             idleParsers.addFirst(parser);
             idleExchanges.addFirst(exchange);
         }
+    }
+
+    private void refreshStats() {
+        idleSnapshot = idleBackendConnections();
+        loop.timers().schedule(statsTimer, loop.now() + STATS_INTERVAL_NANOS);
+    }
+
+    /** Idle pooled backend connections as of the last second; safe from any thread. */
+    public int idleBackendConnectionsSnapshot() {
+        return idleSnapshot;
+    }
+
+    @SuppressWarnings("NonAtomicOperationOnVolatileField") // single writer: this loop
+    void tlsHandshakeCompleted() {
+        tlsHandshakes++;
+    }
+
+    @SuppressWarnings("NonAtomicOperationOnVolatileField")
+    void tlsHandshakeFailed() {
+        tlsHandshakeFailures++;
+    }
+
+    public long tlsHandshakes() {
+        return tlsHandshakes;
+    }
+
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures;
     }
 
     void clientOpened() {
