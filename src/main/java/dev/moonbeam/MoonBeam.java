@@ -29,6 +29,7 @@ import dev.moonbeam.observe.AdminPages;
 import dev.moonbeam.observe.MetricsRegistry;
 import dev.moonbeam.observe.RequestListener;
 import java.util.Map;
+import java.nio.file.Path;
 
 /**
  * Wires the configured parts together: the listening sockets, one {@link EventLoop} and
@@ -84,10 +85,14 @@ public final class MoonBeam implements AutoCloseable {
                 proxy.adminSocket = ListenSockets.open(config.observe().admin().address(), 1).get(0);
             }
             if (config.observe().accessLog() != null) {
+                Path file = config.observe().accessLog();
                 try {
-                    proxy.accessLog = AccessLog.open(config.observe().accessLog(), config.observe().accessLogQueue());
+                    if (file.getParent() != null) {
+                        java.nio.file.Files.createDirectories(file.getParent());
+                    }
+                    proxy.accessLog = AccessLog.open(file, config.observe().accessLogQueue());
                 } catch (IOException e) {
-                    throw new IOException("cannot open the access log " + config.observe().accessLog() + ": " + e.getMessage(), e);
+                    throw new IOException("cannot open the access log " + file + " (" + e + ")", e);
                 }
             }
         } catch (IOException e) {
