@@ -89,6 +89,7 @@ final class Controller implements AutoCloseable {
     boolean reload(String reason) {
         lastStamp = FileStamp.of(configFile);
         ProxyConfig next;
+        ProxyConfig previous = proxy.config();
         try {
             next = Startup.load(loader, configFile, cli);
             List<String> notApplied = proxy.reload(next);
@@ -103,10 +104,13 @@ final class Controller implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "reload (" + reason + ") failed, the running config stays in force", e);
             return false;
         }
-        try {
-            LogSetup.apply(next.log(), cli.debug());
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage() + "; logging unchanged");
+        if (!next.log().equals(previous.log())) {
+            // Reopening an unchanged file would make java.util.logging pick "moonbeam.log.1".
+            try {
+                LogSetup.apply(next.log(), cli.debug());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage() + "; logging to the console only");
+            }
         }
         for (java.util.function.Consumer<ProxyConfig> hook : onReload) {
             try {

@@ -39,6 +39,10 @@ public final class LogSetup {
     /** Console plus the configured file; throws with a clear message if the file cannot be opened. */
     public static void apply(LogConfig config, boolean debug) throws IOException {
         Level level = debug ? Level.FINE : toJul(config.level());
+        // Close the old file first: its lock would otherwise push the new handler to "name.1".
+        Logger root = resetRoot();
+        root.addHandler(console(level));
+        root.setLevel(level);
         Handler file = null;
         if (config.file() != null) {
             Path parent = config.file().toAbsolutePath().getParent();
@@ -54,12 +58,9 @@ public final class LogSetup {
             file.setEncoding("UTF-8");
             file.setLevel(level);
         }
-        Logger root = resetRoot();
-        root.addHandler(console(level));
         if (file != null) {
             root.addHandler(file);
         }
-        root.setLevel(level);
     }
 
     private static Logger resetRoot() {

@@ -41,6 +41,7 @@ public final class MoonBeam implements AutoCloseable {
     private final List<ServerSocketChannel> listeners;
     private volatile ProxyConfig config;
     private volatile long reloads;
+    private volatile boolean draining;
     private final List<Worker> workers;
     private final RoutingTable routing;
     private volatile ProxySettings settings;
@@ -115,7 +116,8 @@ public final class MoonBeam implements AutoCloseable {
                 workers.add(worker);
             }
             if (proxy.adminSocket != null) {
-                AdminEndpoint.register(workers.get(0).loop(), proxy.adminSocket, AdminPages.of(proxy.metrics, Version.get()));
+                AdminEndpoint.register(workers.get(0).loop(), proxy.adminSocket,
+                        AdminPages.of(proxy.metrics, Version.get()).withHealth(() -> !proxy.draining));
             }
             proxy.registerMetrics();
         } catch (IOException | RuntimeException e) {
@@ -243,7 +245,11 @@ public final class MoonBeam implements AutoCloseable {
         metrics.configLoaded(System.currentTimeMillis());
         plainSettings = plainSettings(next, nextSettings, address().getPort());
         settings = nextSettings;
-        config = next;
+        // Remember what is in force, not what was asked for: what needs a restart keeps its old
+        // value, so the next reload still reports it.
+        config = new ProxyConfig(next.source(), previous.listen(), previous.threads(), next.backends(),
+                next.isTls() == previous.isTls() ? next.tls() : previous.tls(), next.timeouts(), next.limits(), next.log(),
+                next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe());
         reloads++;
         for (Worker worker : workers) {
             worker.loop().execute(() -> worker.retainPools(current.backends()));
@@ -264,6 +270,7 @@ public final class MoonBeam implements AutoCloseable {
      * (their responses say {@code Connection: close}) for up to {@code drain}, then stop.
      */
     public void drainAndClose(java.time.Duration drain) {
+        draining = true;
         for (Worker worker : workers) {
             worker.loop().execute(worker::drain);
         }

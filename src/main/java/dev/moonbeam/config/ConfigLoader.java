@@ -145,6 +145,7 @@ public final class ConfigLoader {
     private List<BackendConfig> backends(JsonSection root, HealthCheckConfig healthCheck) throws ConfigException {
         JsonArray array = root.array("backend_servers");
         if (array == null) {
+            root.rejectMisspellingOf("backend_servers");
             throw root.error("backend_servers", "is required: a list of \"host:port\" backends");
         }
         if (array.isEmpty()) {
@@ -317,7 +318,8 @@ public final class ConfigLoader {
         int queue = ObserveConfig.DEFAULT_ACCESS_LOG_QUEUE;
         JsonSection log = root.section("access_log");
         if (log != null) {
-            String file = log.string("file", "logs/access.log");
+            // Like log.file: null or "" switches it off.
+            String file = log.hasExplicitNull("file") ? "" : log.string("file", "logs/access.log");
             accessLog = file.isEmpty() ? null : home.resolve(file).normalize();
             queue = log.integer("queue", ObserveConfig.DEFAULT_ACCESS_LOG_QUEUE, 16, 1 << 20);
             log.rejectUnknownKeys();

@@ -185,6 +185,18 @@ final class JsonSection {
         return value == null ? null : of(file, keyPath(key), value);
     }
 
+    /**
+     * For a required key that is missing: if an unknown key is a near miss of it, say so (a typo
+     * must not surface as "is required").
+     */
+    void rejectMisspellingOf(String key) throws ConfigException {
+        for (String name : object.names()) {
+            if (!name.equals(key) && Suggestions.nearest(name, java.util.List.of(key)) != null) {
+                throw new ConfigException(file, keyPath(name), "unknown key; did you mean \"" + key + "\"?");
+            }
+        }
+    }
+
     /** Call after reading every key this section supports. */
     void rejectUnknownKeys() throws ConfigException {
         for (String name : object.names()) {

@@ -34,6 +34,7 @@ public final class EventLoop {
     private final Consumer<SelectionKey> dispatch = this::dispatch;
     private long now;
     private boolean running = true;
+    private boolean stopping;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
 
     public EventLoop(String name, Clock clock, BufferPool buffers) throws IOException {
@@ -172,7 +173,13 @@ public final class EventLoop {
         }
     }
 
+    /** True once the loop has begun closing its channels: nothing new may be started. Loop thread. */
+    public boolean isStopping() {
+        return stopping;
+    }
+
     private void closeAll() {
+        stopping = true;
         for (Runnable hook : shutdownHooks) {
             try {
                 hook.run();

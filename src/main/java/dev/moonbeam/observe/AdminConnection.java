@@ -42,6 +42,7 @@ final class AdminConnection implements IoHandler {
     private static final byte[] STATUS = ascii("/status");
     private static final byte[] HEALTHZ = ascii("/healthz");
     private static final byte[] OK = ascii("ok\n");
+    private static final byte[] DRAINING = ascii("draining\n");
 
     private final AdminEndpoint endpoint;
     private final EventLoop loop;
@@ -150,7 +151,11 @@ final class AdminConnection implements IoHandler {
         } else if (pathIs(head, STATUS)) {
             send(200, "OK", "text/html; charset=utf-8", endpoint.pages().status(), "", keepAlive, headOnly);
         } else if (pathIs(head, HEALTHZ)) {
-            send(200, "OK", "text/plain; charset=utf-8", OK, "", keepAlive, headOnly);
+            if (endpoint.pages().healthy()) {
+                send(200, "OK", "text/plain; charset=utf-8", OK, "", keepAlive, headOnly);
+            } else {
+                send(503, "Service Unavailable", "text/plain; charset=utf-8", DRAINING, "", keepAlive, headOnly);
+            }
         } else {
             send(404, "Not Found", "text/plain; charset=utf-8", ascii("not found; try /status, /metrics or /healthz\n"),
                     "", keepAlive, headOnly);

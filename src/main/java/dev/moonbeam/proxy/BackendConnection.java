@@ -126,6 +126,20 @@ final class BackendConnection implements IoHandler {
         return n;
     }
 
+    private boolean outputShutdown;
+
+    /** Sends FIN (tunnel half-close); idempotent. */
+    void shutdownOutput() {
+        if (!outputShutdown && state != State.CLOSED) {
+            outputShutdown = true;
+            try {
+                channel.shutdownOutput();
+            } catch (IOException e) {
+                // The backend is gone already; reading its end of the tunnel will say so.
+            }
+        }
+    }
+
     ByteBuffer out() {
         if (out == null) {
             out = buffers().acquire();

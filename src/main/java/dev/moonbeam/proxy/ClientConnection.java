@@ -59,6 +59,10 @@ final class ClientConnection implements IoHandler {
     private Exchange exchange;
     private final ForwardContext forward;
     private final Timeout timeout = new Timeout(this::onTimeout);
+    /** Bound once, so re-running progress allocates nothing. */
+    private final Runnable progressTask = this::progress;
+    /** The client's address as text, copied once per connection for the exchange's records. */
+    private final byte[] clientAddress;
     private TimerPurpose timerPurpose;
     private State state = State.IDLE;
     private ByteBuffer in;
@@ -82,6 +86,7 @@ final class ClientConnection implements IoHandler {
         }
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
         this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
+        this.clientAddress = forward.clientAddress();
         this.key = worker.loop().register(channel, interestOps, this);
     }
 
@@ -169,6 +174,13 @@ final class ClientConnection implements IoHandler {
                 }
             }
             if (state != State.CLOSED) {
+                // An idle keep-alive connection holds no buffer between events.
+                releaseEmpty();
+                if (transport.hasBufferedInput() && (in == null || in.hasRemaining())) {
+                    // Decrypted bytes wait inside the TLS engine and no socket event will announce
+                    // them: come back after the other connections had their turn.
+                    worker.loop().execute(progressTask);
+                }
                 updateInterest();
                 if (exchange != null) {
                     exchange.updateInterest();
@@ -346,7 +358,7 @@ final class ClientConnection implements IoHandler {
         if (parser == null) {
             parser = worker.takeParser(settings);
             exchange = worker.takeExchange();
-            exchange.bind(this, settings, forward.clientAddress());
+            exchange.bind(this, settings, clientAddress);
         }
     }
 

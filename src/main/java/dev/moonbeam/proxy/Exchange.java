@@ -132,7 +132,7 @@ final class Exchange {
         // A request body would have to be read and thrown away first; closing is simpler and rare.
         boolean close = !head.isKeepAlive() || head.bodyKind() != dev.moonbeam.http.BodyKind.NONE || worker.isDraining();
         ByteBuffer out = client.out();
-        if (client.hasPendingOutput() || !RedirectResponse.write(head, settings.redirectHttpsPort(), close, out)) {
+        if (!RedirectResponse.write(head, settings.redirectHttpsPort(), close, out)) {
             finish(400);
             return;
         }
@@ -153,6 +153,10 @@ final class Exchange {
     }
 
     private void attach(Backend avoid, boolean freshConnection) {
+        if (worker.loop().isStopping()) {
+            finish(503);
+            return;
+        }
         int limit = Math.max(1, worker.routing().current().backends().size());
         while (attempts < limit) {
             attempts++;
@@ -247,19 +251,24 @@ final class Exchange {
 
     /** An I/O error on the backend socket outside {@link #pump}. */
     void onBackendFailure(Throwable cause) {
+        ClientConnection owner = client; // backendBroke may end the exchange and unbind it
         if (state == State.CONNECTING) {
             retryElsewhere(cause);
         } else {
             backendBroke(cause);
         }
-        client.progress();
+        if (owner != null) {
+            owner.progress();
+        }
     }
 
     // ---- request direction ----
 
     /** Copies request body bytes from the client's buffer to the backend's, as far as room allows. */
     boolean forwardRequestBody() {
-        if (requestComplete || connection == null || state == State.IDLE) {
+        // Not while CONNECTING: if that connect fails, the next backend must get the body from its
+        // first byte, so nothing may be taken from the client's buffer until a connection is up.
+        if (requestComplete || connection == null || state != State.ACTIVE) {
             return false;
         }
         ByteBuffer in = client.in();
@@ -314,7 +323,9 @@ final class Exchange {
         ByteBuffer in = client.in();
         if (connection == null || in == null || in.position() == 0) {
             if (client.inputClosed() && connection != null && !connection.hasPendingOutput()) {
-                finishTunnel();
+                // Half-close: pass the client's FIN on and keep relaying the backend's answer
+                // until it closes too (or the tunnel's inactivity timeout ends it).
+                connection.shutdownOutput();
             }
             return false;
         }
@@ -438,6 +449,12 @@ final class Exchange {
     private boolean writeResponseHead(ByteBuffer out) {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
+        if (responseParser.isInterim() && request.version() == dev.moonbeam.http.HttpVersion.HTTP_1_0) {
+            // HTTP/1.0 clients do not understand 1xx (RFC 9110 §15.2): swallow it.
+            responseParser.continueAfterInterim();
+            awaitingHead = true;
+            return true;
+        }
         int before = out.position();
         HeadRewriter.ClientPersistence persistence = worker.isDraining()
                 ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
@@ -534,9 +551,12 @@ final class Exchange {
         boolean reused = connection.isReused();
         LOG.log(System.Logger.Level.DEBUG, () -> "backend " + backend.spec().hostPort() + " failed: " + cause);
         closeConnection();
-        if (reused && !retried && responseBytesReceived == 0 && requestBodyForwarded == 0 && state == State.ACTIVE) {
+        // A pooled connection the backend closed just as we sent: retried once on a fresh connection,
+        // but only when nothing can have been lost and repeating is harmless (RFC 9110 §9.2.2).
+        if (reused && !retried && responseBytesReceived == 0 && requestBodyForwarded == 0 && state == State.ACTIVE
+                && method.isIdempotent() && !worker.loop().isStopping()) {
             retried = true;
-            releaseInflight(true);
+            releaseInflight(false); // a stale keep-alive connection says nothing about the backend's health
             attempts = 0;
             responseParser.expectResponseTo(method);
             awaitingHead = true;

@@ -28,6 +28,7 @@ public final class Worker {
     private final java.util.ArrayDeque<dev.moonbeam.http.RequestParser> idleParsers = new java.util.ArrayDeque<>();
     private final java.util.ArrayDeque<Exchange> idleExchanges = new java.util.ArrayDeque<>();
     private static final int MAX_IDLE_SESSIONS = 4096;
+    private static final int MAX_POOLED_HEAD_BYTES = 8192;
     private boolean draining;
     /** Written by this loop only; volatile so metrics on other threads read whole values. */
     private volatile long tlsHandshakes;
@@ -152,7 +153,9 @@ public final class Worker {
 
     void giveBack(dev.moonbeam.http.RequestParser parser, Exchange exchange) {
         exchange.unbind();
-        if (idleParsers.size() < MAX_IDLE_SESSIONS) {
+        // A parser whose head buffer grew for one huge request is left to the GC, so the pool
+        // cannot pin MAX_IDLE_SESSIONS times the largest head ever seen.
+        if (idleParsers.size() < MAX_IDLE_SESSIONS && parser.head().bytes().length <= MAX_POOLED_HEAD_BYTES) {
             parser.reset();
             idleParsers.addFirst(parser);
             idleExchanges.addFirst(exchange);

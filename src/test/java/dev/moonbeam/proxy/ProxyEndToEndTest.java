@@ -435,10 +435,7 @@ class ProxyEndToEndTest {
         }
         backend.close();
         try (RawClient client = proxy.client()) {
-            HttpMessage response = client.get("/");
-            // 502/503; on a shared machine another process may grab the freed port meanwhile, so
-            // the firm check is only that the dead backend answered nothing.
-            assertThat(response.bodyText()).isNotEqualTo("one");
+            assertThat(client.get("/").status()).isIn(502, 503);
         }
         TestBackend restarted = track(new TestBackend("b", TestBackend.named("two"), port));
         // Passive back-off is 1 s after the first failure; within a few seconds it is used again.

@@ -67,6 +67,12 @@ public final class TestBackend implements AutoCloseable {
         while (!closed) {
             try {
                 Socket socket = server.accept();
+                if (closed) {
+                    // ServerSocket.close() does not stop a blocked accept at once: a connection
+                    // arriving just after close() must not be served by a "dead" backend.
+                    socket.close();
+                    return;
+                }
                 accepted.incrementAndGet();
                 sockets.add(socket);
                 Thread worker = new Thread(() -> serve(socket), "backend-" + name + "-conn");
@@ -110,6 +116,11 @@ public final class TestBackend implements AutoCloseable {
     public void close() throws IOException {
         closed = true;
         server.close();
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (Socket socket : sockets) {
             socket.close();
         }
