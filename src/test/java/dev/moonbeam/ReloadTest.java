@@ -160,6 +160,9 @@ class ReloadTest {
                 + "\"], \"log\": {\"file\": null}}");
         List<String> notApplied = proxy.reload(loader.load(configFile));
         assertThat(notApplied).singleElement().asString().contains("listen", "needs a restart");
+        // Still not in force, so a second reload still says so.
+        assertThat(proxy.reload(loader.load(configFile))).singleElement().asString().contains("listen");
+        assertThat(proxy.config().listen().hostPort().port()).isEqualTo(port);
         try (RawClient client = new RawClient(port)) {
             assertThat(client.get("/").bodyText()).isEqualTo("a");
         }

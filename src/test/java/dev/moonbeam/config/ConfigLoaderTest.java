@@ -126,6 +126,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void accessLogAndAdminAreOffUnlessConfigured() throws Exception {
+        ProxyConfig plain = load("{\"backend_servers\": [\"127.0.0.1:1\"]}");
+        assertThat(plain.observe().accessLog()).isNull();
+        assertThat(plain.observe().admin()).isNull();
+        ProxyConfig on = load("{\"backend_servers\": [\"127.0.0.1:1\"], \"access_log\": {}, \"admin\": {}}");
+        assertThat(on.observe().accessLog()).isEqualTo(home.resolve("logs/access.log"));
+        assertThat(on.observe().admin().hostPort()).isEqualTo(new HostPort("127.0.0.1", 9901));
+        ProxyConfig off = load("{\"backend_servers\": [\"127.0.0.1:1\"], \"access_log\": {\"file\": null}}");
+        assertThat(off.observe().accessLog()).isNull();
+    }
+
+    @Test
     void shippedCertificatePairIsGeneratedWhenMissing() throws Exception {
         ProxyConfig config = load("{\"backend_servers\": [\"127.0.0.1:1\"],"
                 + " \"ssl\": {\"cert_file\": \"conf/certs/server.pem\", \"key_file\": \"conf/certs/server.key\"}}");
@@ -199,6 +211,8 @@ class ConfigLoaderTest {
                 Arguments.of("not an object", "[1, 2]", "", "must be an object, found an array"),
                 Arguments.of("empty file", "  \n", "", "is empty; expected a JSON object"),
                 Arguments.of("missing backends", "{}", "backend_servers", "is required"),
+                Arguments.of("misspelt backends", "{\"backend_server\": [\"127.0.0.1:1\"]}", "backend_server",
+                        "unknown key; did you mean \"backend_servers\"?"),
                 Arguments.of("empty backends", "{\"backend_servers\": []}", "backend_servers", "is empty"),
                 Arguments.of("backends not array", "{\"backend_servers\": \"127.0.0.1:80\"}", "backend_servers",
                         "must be an array, found a string"),
