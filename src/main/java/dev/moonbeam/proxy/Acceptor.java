@@ -24,6 +24,10 @@ final class Acceptor implements IoHandler {
     private final Worker worker;
     private final ServerSocketChannel listener;
     private final Listener.Role role;
+    private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
+    private final dev.moonbeam.loop.Timeout resume = new dev.moonbeam.loop.Timeout(this::resumeAccepting);
+    private SelectionKey acceptKey;
+    private long failedAccepts;
 
     Acceptor(Worker worker, ServerSocketChannel listener, Listener.Role role) {
         this.worker = worker;
@@ -38,8 +42,7 @@ final class Acceptor implements IoHandler {
             try {
                 channel = listener.accept();
             } catch (IOException e) {
-                // EMFILE and friends: log and try again on the next event rather than die.
-                LOG.log(System.Logger.Level.WARNING, "accept failed: " + e.getMessage());
+                pause(key, e);
                 return;
             }
             if (channel == null) {
@@ -54,6 +57,32 @@ final class Acceptor implements IoHandler {
                 closeQuietly(channel);
             }
         }
+    }
+
+    /**
+     * EMFILE and friends: the pending connection stays in the backlog and the listener stays
+     * readable, so retrying at once would spin the loop at full CPU. Stop accepting for a moment
+     * (as nginx does) and log once per pause.
+     */
+    private void pause(SelectionKey key, IOException cause) {
+        if (failedAccepts++ == 0 || failedAccepts % 100 == 0) {
+            LOG.log(System.Logger.Level.WARNING, "accept failed (" + cause.getMessage() + "); pausing accepts for "
+                    + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms" + (failedAccepts > 1 ? ", " + failedAccepts + " times so far" : ""));
+        }
+        if (key.isValid()) {
+            key.interestOps(0);
+            worker.loop().timers().schedule(resume, worker.loop().now() + ACCEPT_PAUSE_NANOS);
+        }
+    }
+
+    private void resumeAccepting() {
+        if (acceptKey != null && acceptKey.isValid()) {
+            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+        }
+    }
+
+    void key(SelectionKey key) {
+        this.acceptKey = key;
     }
 
     @Override

@@ -18,6 +18,7 @@ public final class Listener {
     }
 
     public static void register(Worker worker, ServerSocketChannel socket, Role role) throws ClosedChannelException {
-        worker.loop().register(socket, SelectionKey.OP_ACCEPT, new Acceptor(worker, socket, role));
+        Acceptor acceptor = new Acceptor(worker, socket, role);
+        acceptor.key(worker.loop().register(socket, SelectionKey.OP_ACCEPT, acceptor));
     }
 }
