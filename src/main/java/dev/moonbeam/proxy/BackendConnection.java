@@ -35,6 +35,7 @@ final class BackendConnection implements IoHandler {
     ByteBuffer in;
     ByteBuffer out;
     boolean inputClosed;
+    private boolean readable = true;
     private int interestOps;
     private int requestsServed;
 
@@ -103,11 +104,19 @@ final class BackendConnection implements IoHandler {
         if (in == null) {
             in = buffers().acquire();
         }
+        int room = in.remaining();
         int n = channel.read(in);
         if (n < 0) {
             inputClosed = true;
+        } else if (n < room) {
+            readable = false; // drained: wait for the selector instead of a read that returns 0
         }
         return n;
+    }
+
+    /** True until a read comes back short, and again when the selector reports OP_READ. */
+    boolean isReadable() {
+        return readable;
     }
 
     /** Writes pending {@code out} bytes; returns bytes written. */
@@ -211,6 +220,9 @@ final class BackendConnection implements IoHandler {
                 close();
             }
             case CONNECTING, ACTIVE -> {
+                if ((readyOps & SelectionKey.OP_READ) != 0) {
+                    readable = true;
+                }
                 if (owner != null) {
                     owner.onBackendReady(readyOps);
                 } else {

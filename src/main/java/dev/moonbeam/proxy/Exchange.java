@@ -346,7 +346,7 @@ final class Exchange {
             if (connection.hasPendingOutput()) {
                 moved = connection.flush() > 0;
             }
-            if (!connection.inputClosed && client.outRoom() > 0
+            if (!connection.inputClosed && connection.isReadable() && client.outRoom() > 0
                     && (connection.in == null || connection.in.hasRemaining())) {
                 int n = connection.read();
                 if (n > 0) {
