@@ -207,7 +207,7 @@ final class AccessLogLine {
     /** "[dd/MMM/yyyy:HH:mm:ss +0000]" in UTC, by the civil-from-days algorithm (no java.time objects). */
     static void formatDate(long epochSecond, byte[] out) {
         long days = Math.floorDiv(epochSecond, 86_400);
-        int secondOfDay = (int) Math.floorMod(epochSecond, 86_400);
+        int secondOfDay = Math.floorMod(epochSecond, 86_400);
         // Howard Hinnant's civil_from_days: eras of 400 years starting 0000-03-01.
         long z = days + 719_468;
         long era = Math.floorDiv(z, 146_097);
