@@ -48,6 +48,21 @@ public final class MoonBeam implements AutoCloseable {
     private volatile ProxySettings plainSettings;
     private final List<ServerSocketChannel> plainListeners = new ArrayList<>();
     private final MetricsRegistry metrics;
+    /**
+     * TLS handshake computations (key exchange, signature) run here, off the loops, so new clients
+     * do not stall the requests of established ones. One thread per core.
+     */
+    private final java.util.concurrent.ExecutorService handshakePool = java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(), new java.util.concurrent.ThreadFactory() {
+                private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+
+                @Override
+                public Thread newThread(Runnable runnable) {
+                    Thread thread = new Thread(runnable, "tls-handshake-" + count.getAndIncrement());
+                    thread.setDaemon(true);
+                    return thread;
+                }
+            });
     private AccessLog accessLog;
     private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -104,6 +119,7 @@ public final class MoonBeam implements AutoCloseable {
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings, proxy::plainSettings);
+                worker.handshakeExecutor(proxy.handshakePool);
                 RequestListener observers = RequestListener.both(
                         proxy.accessLog != null ? proxy.accessLog.recorder() : RequestListener.NONE, proxy.metrics.newLoop());
                 worker.listener(RequestListener.both(observers, requestListeners.apply(i)));
@@ -346,6 +362,7 @@ public final class MoonBeam implements AutoCloseable {
                 break;
             }
         }
+        handshakePool.shutdownNow();
         if (accessLog != null) {
             accessLog.close();
         }

@@ -27,6 +27,14 @@ public interface Transport {
      */
     boolean hasBufferedInput();
 
+    /**
+     * True while the transport cannot take input at all (TLS handshake tasks running elsewhere):
+     * the owner must not ask for OP_READ, or a readable socket would spin the loop.
+     */
+    default boolean readPaused() {
+        return false;
+    }
+
     /** True while the transport needs OP_READ for its own sake (e.g. handshake). */
     boolean wantsRead();
 

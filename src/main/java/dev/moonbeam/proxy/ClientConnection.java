@@ -79,7 +79,8 @@ final class ClientConnection implements IoHandler {
         this.settings = settings;
         if (settings.tls() != null) {
             long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
-            TlsEngine engine = new TlsEngine(settings.tls().newEngine(), worker.loop().buffers(), deadline);
+            TlsEngine engine = new TlsEngine(settings.tls().newEngine(), worker.loop().buffers(), deadline,
+                    worker.handshakeTasks(), this::handshakeTasksDone);
             this.tls = new TlsTransport(channel, engine, worker.scratch());
             this.transport = tls;
         } else {
@@ -156,6 +157,15 @@ final class ClientConnection implements IoHandler {
     public void abort(Throwable cause) {
         LOG.log(System.Logger.Level.DEBUG, () -> "client connection aborted: " + cause);
         close();
+    }
+
+    /**
+     * The TLS engine finished its handshake computation on another thread: its state changed
+     * without a socket event (a flight to send, or a failure to report), so read it once more.
+     */
+    private void handshakeTasksDone() {
+        socketReadable = true;
+        progress();
     }
 
     /** Moves bytes in every direction as far as they go now, then waits for what is missing. */
@@ -250,7 +260,7 @@ final class ClientConnection implements IoHandler {
         if (inputClosed || (in != null && !in.hasRemaining())) {
             return false;
         }
-        if (!socketReadable && !transport.hasBufferedInput()) {
+        if (transport.readPaused() || (!socketReadable && !transport.hasBufferedInput())) {
             // The last read drained the socket; the (level-triggered) selector says when more
             // arrives. Reading anyway cost 1.6 EAGAIN reads per keep-alive request.
             return false;
@@ -448,7 +458,7 @@ final class ClientConnection implements IoHandler {
     private void updateInterest() {
         int ops = 0;
         boolean wantRead = !inputClosed && (state == State.CLOSING ? outputShutdown : in == null || in.hasRemaining());
-        if (wantRead || transport.wantsRead()) {
+        if ((wantRead || transport.wantsRead()) && !transport.readPaused()) {
             ops |= SelectionKey.OP_READ;
         }
         if (hasPendingOutput() || transport.wantsWrite()) {

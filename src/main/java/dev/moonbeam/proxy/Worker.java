@@ -24,6 +24,7 @@ public final class Worker {
     /** Written by the loop only; volatile so shutdown and metrics on other threads see it. */
     private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
+    private dev.moonbeam.tls.TlsEngine.TaskRunner handshakeTasks;
     /** Parsers and exchanges of connections that are idle between requests; reused, bounded. */
     private final java.util.ArrayDeque<dev.moonbeam.http.RequestParser> idleParsers = new java.util.ArrayDeque<>();
     private final java.util.ArrayDeque<Exchange> idleExchanges = new java.util.ArrayDeque<>();
@@ -51,6 +52,31 @@ public final class Worker {
         this.scratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         loop.onShutdown(this::closePools);
         loop.execute(this::refreshStats);
+    }
+
+    /**
+     * Runs TLS handshake computations on {@code executor} and hands the engine back to this loop;
+     * null (the default) runs them inline. Call before the loop starts.
+     */
+    public void handshakeExecutor(java.util.concurrent.Executor executor) {
+        this.handshakeTasks = executor == null ? null : (tasks, done) -> {
+            try {
+                executor.execute(() -> {
+                    try {
+                        tasks.run();
+                    } finally {
+                        loop.execute(done);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                tasks.run();
+                loop.execute(done);
+            }
+        };
+    }
+
+    dev.moonbeam.tls.TlsEngine.TaskRunner handshakeTasks() {
+        return handshakeTasks;
     }
 
     /** Sets who hears of finished requests; call before the loop starts. */

@@ -54,6 +54,9 @@ public final class TlsTransport implements Transport {
     @Override
     public int read(ByteBuffer dst) throws IOException {
         for (int round = 0; round < MAX_ROUNDS; round++) {
+            if (engine.tasksRunning()) {
+                return 0; // the engine calls its owner back when the handshake tasks are done
+            }
             if (engine.hasPlaintext()) {
                 return engine.readPlaintext(dst);
             }
@@ -147,6 +150,11 @@ public final class TlsTransport implements Transport {
     public boolean hasBufferedInput() {
         return engine.hasPlaintext()
                 || (engine.hasHeldInput() && lastResult == TlsEngine.Result.NEED_PLAINTEXT_READ);
+    }
+
+    @Override
+    public boolean readPaused() {
+        return engine.tasksRunning();
     }
 
     @Override

@@ -264,6 +264,83 @@ class TlsEngineTest {
         assertThat(pool.outstanding()).isZero();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void handshakeTasksRunOnAnotherThreadWhileTheEngineWaits(String protocol) throws Exception {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor(
+                runnable -> new Thread(runnable, "tls-task-test"));
+        java.util.concurrent.LinkedBlockingQueue<Runnable> loopQueue = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.List<String> taskThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        int[] callbacks = {0};
+        try {
+            TlsEngine server = new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
+                    (tasks, done) -> executor.execute(() -> {
+                        taskThreads.add(Thread.currentThread().getName());
+                        tasks.run();
+                        loopQueue.add(done); // the loop's task queue, drained below on this thread
+                    }),
+                    () -> callbacks[0]++);
+            TestClient client = newClient(protocol);
+            for (int i = 0; i < 100 && server.state() == TlsEngine.State.HANDSHAKING; i++) {
+                client.step();
+                feed(server, client.takeOutput());
+                while (server.tasksRunning()) {
+                    assertThat(server.resume()).isEqualTo(TlsEngine.Result.TASKS_RUNNING);
+                    assertThat(server.send(ByteBuffer.wrap(REQUEST))).as("nothing is sent meanwhile").isZero();
+                    Runnable done = loopQueue.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+                    assertThat(done).as("tasks finished within 5 s").isNotNull();
+                    done.run();
+                }
+                client.fromServer.put(drain(server));
+            }
+            client.step();
+            assertThat(client.failure).isNull();
+            assertThat(server.state()).isEqualTo(TlsEngine.State.OPEN);
+            assertThat(taskThreads).isNotEmpty().containsOnly("tls-task-test");
+            assertThat(callbacks[0]).isEqualTo(taskThreads.size());
+            assertEcho(server, client);
+            server.release();
+            assertThat(pool.outstanding()).isZero();
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void releasedWhileTasksRunTheEngineIsDroppedAndTheCallbackIgnored() throws Exception {
+        java.util.concurrent.CountDownLatch tasksMayRun = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.LinkedBlockingQueue<Runnable> loopQueue = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread[] worker = new Thread[1];
+        int[] callbacks = {0};
+        TlsEngine server = new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
+                (tasks, done) -> {
+                    worker[0] = new Thread(() -> {
+                        try {
+                            tasksMayRun.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        tasks.run();
+                        loopQueue.add(done);
+                    });
+                    worker[0].start();
+                },
+                () -> callbacks[0]++);
+        TestClient client = newClient("TLSv1.3");
+        client.step();
+        feed(server, client.takeOutput());
+        assertThat(server.tasksRunning()).isTrue();
+        server.release(); // e.g. the handshake deadline passed
+        tasksMayRun.countDown();
+        Runnable done = loopQueue.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(done).isNotNull();
+        done.run();
+        assertThat(callbacks[0]).as("no callback into a closed connection").isZero();
+        assertThat(server.state()).isEqualTo(TlsEngine.State.CLOSED);
+        assertThat(pool.outstanding()).isZero();
+        worker[0].join(5000);
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     /** Gives bytes to the engine as the transport would: never more than its room, reading plaintext out. */
