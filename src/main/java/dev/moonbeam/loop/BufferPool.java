@@ -22,6 +22,7 @@ public final class BufferPool {
     private static final byte[] ZEROS = new byte[4096];
 
     private final int bufferSize;
+    private final boolean direct;
     private final int maxRetained;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private int outstanding;
@@ -29,6 +30,21 @@ public final class BufferPool {
     private long allocated;
 
     public BufferPool(int bufferSize, int maxRetained) {
+        this(bufferSize, maxRetained, true);
+    }
+
+    /**
+     * A pool of heap buffers, for the TLS engine: the JDK's AES-GCM allocates temporary arrays for
+     * every record it reads from or writes to a direct buffer, and not for heap ones (measured:
+     * about a third less garbage per TLS request). Socket I/O on heap buffers goes through the
+     * JDK's per-thread direct buffer, which allocates nothing once warm.
+     */
+    public static BufferPool heap(int bufferSize, int maxRetained) {
+        return new BufferPool(bufferSize, maxRetained, false);
+    }
+
+    private BufferPool(int bufferSize, int maxRetained, boolean direct) {
+        this.direct = direct;
         if (bufferSize <= 0 || maxRetained < 0) {
             throw new IllegalArgumentException("bufferSize must be > 0 and maxRetained >= 0");
         }
@@ -44,7 +60,7 @@ public final class BufferPool {
     public ByteBuffer acquire() {
         ByteBuffer buffer = free.pollFirst();
         if (buffer == null) {
-            buffer = ByteBuffer.allocateDirect(bufferSize);
+            buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
             allocated++;
         }
         outstanding++;
@@ -59,7 +75,7 @@ public final class BufferPool {
      * they held plaintext, so decrypted data does not linger in memory another connection reuses.
      */
     public void release(ByteBuffer buffer) {
-        if (buffer.capacity() != bufferSize || !buffer.isDirect()) {
+        if (buffer.capacity() != bufferSize || buffer.isDirect() != direct) {
             throw new IllegalArgumentException("buffer does not belong to this pool");
         }
         outstanding--;

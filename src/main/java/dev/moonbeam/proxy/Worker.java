@@ -3,6 +3,7 @@ package dev.moonbeam.proxy;
 import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.BackendPool;
 import dev.moonbeam.balance.RoutingTable;
+import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.observe.RequestListener;
 import java.util.IdentityHashMap;
@@ -40,6 +41,8 @@ public final class Worker {
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
+    /** Heap buffers for the TLS engines (see {@link BufferPool#heap}). */
+    private final BufferPool tlsBuffers;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -49,7 +52,8 @@ public final class Worker {
         this.routing = routing;
         this.settings = settings;
         this.plainSettings = plainSettings;
-        this.scratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
+        this.scratch = java.nio.ByteBuffer.allocate(loop.buffers().bufferSize());
+        this.tlsBuffers = BufferPool.heap(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         loop.onShutdown(this::closePools);
         loop.execute(this::refreshStats);
     }
@@ -99,6 +103,10 @@ public final class Worker {
     /** The settings new connections and requests use; a reload swaps them. */
     public ProxySettings settings() {
         return settings.get();
+    }
+
+    public BufferPool tlsBuffers() {
+        return tlsBuffers;
     }
 
     java.nio.ByteBuffer scratch() {
