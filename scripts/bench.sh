@@ -383,7 +383,7 @@ start_proxy() { # start_proxy PROXY MODE; sets proxy_pid and proxy_port
     moonbeam)
       proxy_port="$port"
       write_moonbeam_config "$mode" "$tmp/moonbeam-$mode.json"
-      taskset -c "$proxy_cpus" java -Xms64m -Xmx512m -XX:MaxDirectMemorySize=1g -Dmoonbeam.home="$home" \
+      taskset -c "$proxy_cpus" java -Xms16m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k -Dmoonbeam.home="$home" \
         -jar "$jar" --config "$tmp/moonbeam-$mode.json" --threads "$threads" >"$log" 2>&1 &
       ;;
     nginx)
