@@ -85,6 +85,32 @@ public final class BufferPool {
         }
     }
 
+    /**
+     * Gives {@code buffer} back when it holds nothing (fill mode, position 0) and returns null;
+     * otherwise returns it unchanged. For {@code in = pool.releaseIfEmpty(in)}: a connection holds
+     * a buffer only while it has bytes in flight.
+     */
+    public ByteBuffer releaseIfEmpty(ByteBuffer buffer) {
+        if (buffer != null && buffer.position() == 0) {
+            release(buffer);
+            return null;
+        }
+        return buffer;
+    }
+
+    /**
+     * Moves as many bytes as fit from {@code src} (read mode) into {@code dst} (fill mode);
+     * returns how many. The one copy loop-owned relays and the TLS engine need.
+     */
+    public static int copyWhatFits(ByteBuffer src, ByteBuffer dst) {
+        int count = Math.min(src.remaining(), dst.remaining());
+        int limit = src.limit();
+        src.limit(src.position() + count);
+        dst.put(src);
+        src.limit(limit);
+        return count;
+    }
+
     /** Like {@link #release} but overwrites the contents first (for buffers that held plaintext). */
     public void releaseZeroed(ByteBuffer buffer) {
         releaseZeroed(buffer, buffer.capacity());

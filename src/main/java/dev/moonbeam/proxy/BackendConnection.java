@@ -166,14 +166,8 @@ final class BackendConnection implements IoHandler {
 
     /** Gives back buffers that are empty; an idle connection holds none. */
     void releaseEmpty() {
-        if (in != null && in.position() == 0) {
-            buffers().release(in);
-            in = null;
-        }
-        if (out != null && out.position() == 0) {
-            buffers().release(out);
-            out = null;
-        }
+        in = buffers().releaseIfEmpty(in);
+        out = buffers().releaseIfEmpty(out);
     }
 
     void setInterest(int ops) {

@@ -471,14 +471,8 @@ final class ClientConnection implements IoHandler {
     }
 
     private void releaseEmpty() {
-        if (in != null && in.position() == 0) {
-            buffers().release(in);
-            in = null;
-        }
-        if (out != null && out.position() == 0) {
-            buffers().release(out);
-            out = null;
-        }
+        in = buffers().releaseIfEmpty(in);
+        out = buffers().releaseIfEmpty(out);
     }
 
     void close() {

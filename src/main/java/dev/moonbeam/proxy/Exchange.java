@@ -9,6 +9,7 @@ import dev.moonbeam.http.RedirectResponse;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.http.ResponseParser;
 import dev.moonbeam.http.ErrorResponses;
+import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.observe.RequestRecord;
 import java.io.IOException;
@@ -730,15 +731,10 @@ final class Exchange {
     /** Moves as many bytes as fit from {@code from} (fill mode) to {@code to} (fill mode). */
     private static int transfer(ByteBuffer from, ByteBuffer to) {
         from.flip();
-        int limit = from.limit();
-        int count = Math.min(from.remaining(), to.remaining());
         try {
-            from.limit(from.position() + count);
-            to.put(from);
+            return BufferPool.copyWhatFits(from, to);
         } finally {
-            from.limit(limit);
             from.compact();
         }
-        return count;
     }
 }

@@ -221,12 +221,7 @@ public final class TlsEngine {
         // Compaction only moves bytes down, so the largest limit seen bounds what was ever written.
         appInDirty = Math.max(appInDirty, appIn.limit());
         try {
-            int count = Math.min(dst.remaining(), appIn.remaining());
-            int limit = appIn.limit();
-            appIn.limit(appIn.position() + count);
-            dst.put(appIn);
-            appIn.limit(limit);
-            return count;
+            return BufferPool.copyWhatFits(appIn, dst);
         } finally {
             appIn.compact();
             if (appIn.position() == 0) {
@@ -344,12 +339,7 @@ public final class TlsEngine {
         }
         netOut.flip();
         try {
-            int count = Math.min(dst.remaining(), netOut.remaining());
-            int limit = netOut.limit();
-            netOut.limit(netOut.position() + count);
-            dst.put(netOut);
-            netOut.limit(limit);
-            return count;
+            return BufferPool.copyWhatFits(netOut, dst);
         } finally {
             netOut.compact();
             afterDrain();
