@@ -17,6 +17,9 @@ Usage: scripts/bench.sh [options]
                         HAProxy nbthread); default 1
   --duration S          seconds measured per scenario (default 10)
   --warmup S            seconds of warm-up after each proxy start (default 10; the JIT needs ~10 s)
+  --handshake-warmup S  seconds of extra warm-up with new connections before handshake scenarios
+                        (default 60: at a few hundred handshakes/s the JIT takes ~40-60 s to
+                        compile JSSE's handshake code; 0 to skip)
   --rounds R            interleaved rounds; the table shows medians (default 3)
   --compare LIST        also run these, one at a time, in the same rounds: nginx,haproxy
   --scenarios LIST      comma-separated subset of: tls-100b,tls-64k,handshake,resume,plain-100b,
@@ -27,10 +30,13 @@ Usage: scripts/bench.sh [options]
   --origin-ports A,B    ports of the two nginx origins (default 18081,18082)
   --connections C       wrk connections for keep-alive scenarios (default 50)
   --handshake-clients K parallel openssl s_time clients for handshake scenarios (default 4)
+  --java LIST           run MoonBeam once per Java given (java binaries or JDK homes, comma-separated),
+                        as moonbeam-jdkNN in the same rounds; default: the one scripts/moonbeam.sh
+                        picks (MOONBEAM_JAVA, else JAVA_HOME, else the newest 17+ on the machine)
   --proxy-cpus LIST     taskset CPU list of the proxy under test (default 0)
   --client-cpus LIST    taskset CPU list of wrk, s_time and the origins (default 1)
   --moonbeam-log LEVEL  MoonBeam's log level (default warning; debug to see why connections close)
-  --quick               smoke run: --duration 3 --warmup 3 --rounds 1
+  --quick               smoke run: --duration 3 --warmup 3 --handshake-warmup 0 --rounds 1
   --help                this text
 EOF
 }
@@ -38,7 +44,7 @@ EOF
 die() { echo "bench.sh: $*" >&2; exit 1; }
 say() { echo "bench.sh: $*" >&2; }
 
-threads=1 duration=10 warmup=10 rounds=3 compare="" scenario_list="" out="" rsa=0
+threads=1 duration=10 warmup=10 rounds=3 compare="" scenario_list="" out="" rsa=0 java_list="" hs_warmup=60
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
 
@@ -59,8 +65,10 @@ while [ "$#" -gt 0 ]; do
     --handshake-clients) need_arg "$@"; hs_clients="$2"; shift 2 ;;
     --proxy-cpus) need_arg "$@"; proxy_cpus="$2"; shift 2 ;;
     --client-cpus) need_arg "$@"; client_cpus="$2"; shift 2 ;;
+    --handshake-warmup) need_arg "$@"; hs_warmup="$2"; shift 2 ;;
+    --java) need_arg "$@"; java_list="$2"; shift 2 ;;
     --moonbeam-log) need_arg "$@"; moonbeam_log="$2"; shift 2 ;;
-    --quick) duration=3; warmup=3; rounds=1; shift ;;
+    --quick) duration=3; warmup=3; hs_warmup=0; rounds=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -68,7 +76,7 @@ done
 
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for pair in "threads:$threads" "duration:$duration" "warmup:$warmup" "rounds:$rounds" "port:$port" \
-            "connections:$connections" "handshake-clients:$hs_clients"; do
+            "connections:$connections" "handshake-clients:$hs_clients" "handshake-warmup:$hs_warmup"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 if [ "$threads" -lt 1 ] || [ "$duration" -lt 1 ] || [ "$rounds" -lt 1 ] || [ "$hs_clients" -lt 1 ]; then
@@ -77,13 +85,31 @@ fi
 [[ "$origin_ports" =~ ^[0-9]+,[0-9]+$ ]] || die "--origin-ports must be two ports, e.g. 18081,18082"
 origin1="${origin_ports%,*}" origin2="${origin_ports#*,}"
 
+# MoonBeam runs through its own launcher (same JVM flags and Java choice as in production); with
+# --java, once per Java, each under its own name.
 proxies=(moonbeam)
+declare -A moonbeam_java=()
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9.]*\).*/\1/p' | sed 's/^1\.//' | head -n1; }
+if [ -n "$java_list" ]; then
+  proxies=()
+  IFS=',' read -r -a javas <<<"$java_list"
+  for j in "${javas[@]}"; do
+    [ -d "$j" ] && j="$j/bin/java"
+    [ -x "$j" ] || die "--java: $j is not an executable java"
+    major="$(java_major "$j")"
+    [ -n "$major" ] && [ "$major" -ge 17 ] || die "--java: $j is not a Java 17 or newer"
+    name="moonbeam-jdk$major"
+    [ -z "${moonbeam_java[$name]:-}" ] || die "--java: two entries are Java $major; give one of each"
+    moonbeam_java[$name]="$j"
+    proxies+=("$name")
+  done
+fi
 if [ -n "$compare" ]; then
   IFS=',' read -r -a extra <<<"$compare"
   for p in "${extra[@]}"; do
     case "$p" in
       nginx|haproxy) proxies+=("$p") ;;
-      moonbeam) ;;
+      moonbeam*) ;;
       *) die "--compare knows nginx and haproxy, not '$p'" ;;
     esac
   done
@@ -127,7 +153,6 @@ need_tool taskset util-linux
 need_tool curl curl
 [[ " ${proxies[*]} " == *" haproxy "* ]] && need_tool haproxy haproxy
 [ -z "$install_hint" ] || die "missing tools; install them (as root: apt-get install -y$install_hint) and run again"
-command -v java >/dev/null 2>&1 || die "no java on PATH; MoonBeam needs a JDK 17 or newer"
 
 ncpu="$(nproc)"
 [ "$ncpu" -ge 2 ] || say "warning: only $ncpu CPU; proxy and load generator will share it"
@@ -174,7 +199,7 @@ stop_pid() { # TERM, wait up to 5 s, then KILL
 port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
 ports=("$origin1" "$origin2")
 for p in "${proxies[@]}"; do
-  case "$p" in moonbeam) ports+=("$port") ;; nginx) ports+=("$nginx_port") ;; haproxy) ports+=("$haproxy_port") ;; esac
+  case "$p" in moonbeam*) ports+=("$port") ;; nginx) ports+=("$nginx_port") ;; haproxy) ports+=("$haproxy_port") ;; esac
 done
 for p in "${ports[@]}"; do
   port_busy "$p" && die "port $p is already in use on this machine (choose others with --port / --origin-ports)"
@@ -380,11 +405,12 @@ proxy_pid="" proxy_port=""
 start_proxy() { # start_proxy PROXY MODE; sets proxy_pid and proxy_port
   local proxy="$1" mode="$2" log="$out/logs/$1-$2-round$round.log" dir
   case "$proxy" in
-    moonbeam)
+    moonbeam*)
       proxy_port="$port"
       write_moonbeam_config "$mode" "$tmp/moonbeam-$mode.json"
-      taskset -c "$proxy_cpus" java -Xms16m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k -Dmoonbeam.home="$home" \
-        -jar "$jar" --config "$tmp/moonbeam-$mode.json" --threads "$threads" >"$log" 2>&1 &
+      # moonbeam.sh execs the JVM, so $! is the JVM's PID.
+      MOONBEAM_JAVA="${moonbeam_java[$proxy]:-}" taskset -c "$proxy_cpus" "$home/scripts/moonbeam.sh" \
+        --config "$tmp/moonbeam-$mode.json" --threads "$threads" >"$log" 2>&1 &
       ;;
     nginx)
       proxy_port="$nginx_port"
@@ -475,8 +501,8 @@ warm_up() { # warm_up MODE: exercises the paths the selected scenarios of MODE u
   run_wrk "$(proxy_url "$mode" /100b)" "$wrk_secs" "$out/logs/warmup-$current-$mode-round$round.txt"
   wait "$!" || true
   forget_pid "$!"
-  if [ "$uses_stime" -eq 1 ] && [ $((warmup - wrk_secs)) -ge 1 ]; then
-    start_stime new /100b $((warmup - wrk_secs)) "$tmp/warmup-stime"
+  if [ "$uses_stime" -eq 1 ] && [ $((warmup - wrk_secs + hs_warmup)) -ge 1 ]; then
+    start_stime new /100b $((warmup - wrk_secs + hs_warmup)) "$tmp/warmup-stime"
     wait_stime "$tmp/warmup-stime"
   fi
 }
@@ -578,7 +604,7 @@ for s in "${scenarios[@]}"; do
   [[ " ${modes[*]} " == *" $m "* ]] || modes+=("$m")
 done
 
-say "proxies: ${proxies[*]}; scenarios: ${scenarios[*]}; $rounds round(s) of ${duration}s per scenario after ${warmup}s warm-up"
+say "proxies: ${proxies[*]}; scenarios: ${scenarios[*]}; $rounds round(s) of ${duration}s per scenario after ${warmup}s warm-up (+${hs_warmup}s before handshakes)"
 say "proxy on CPU $proxy_cpus with $threads thread(s); wrk/s_time/origins on CPU $client_cpus; output in $out"
 for round in $(seq 1 "$rounds"); do
   # Rotate the order each round so no proxy always runs first (e.g. right after the origins warmed).
@@ -619,7 +645,14 @@ done
 
 machine_cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 machine_kernel="$(uname -sr)"
-machine_java="$(java -version 2>&1 | head -n1)"
+if [ -n "$java_list" ]; then
+  machine_java=""
+  for p in "${proxies[@]}"; do
+    [ -n "${moonbeam_java[$p]:-}" ] && machine_java+="${machine_java:+; }$p: $("${moonbeam_java[$p]}" -version 2>&1 | head -n1)"
+  done
+else
+  machine_java="$(MOONBEAM_JAVA= "$home/scripts/moonbeam.sh" --version 2>&1 | head -n1)"
+fi
 machine_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 summary="$out/summary.tsv"
@@ -661,12 +694,12 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
 {
   echo
   echo "MoonBeam benchmark, $machine_date — $ncpu CPU ($machine_cpu), $machine_kernel, $machine_java"
-  echo "threads=$threads, ${duration}s per scenario, ${warmup}s warm-up, $rounds round(s), median shown; per-core = req/s / proxy CPU share"
+  echo "threads=$threads, ${duration}s per scenario, ${warmup}s warm-up (+${hs_warmup}s before handshakes), $rounds round(s), median shown; per-core = req/s / proxy CPU share"
   echo "load average (1/5/15 min) before: $load_start, after: $load_end"
   echo
   awk -F'\t' '
-    NR == 1 { printf "%-13s %-9s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", "scenario", "proxy", "rounds", "req/s", "req/s/core", "MB/s", "p50 ms", "p99 ms", "errors", "CPU%", "RSS MB"; next }
-    { printf "%-13s %-9s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+    NR == 1 { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", "scenario", "proxy", "rounds", "req/s", "req/s/core", "MB/s", "p50 ms", "p99 ms", "errors", "CPU%", "RSS MB"; next }
+    { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
       if ($12 != "") notes = notes "  " $1 "/" $2 ": " $12 "\n" }
     END { if (notes != "") printf "\nproblems:\n%s", notes }' "$summary"
   echo
@@ -675,13 +708,13 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
 
 # JSON (written by awk; strings are escaped for quotes and backslashes)
 awk -F'\t' -v cpu="$machine_cpu" -v ncpu="$ncpu" -v kernel="$machine_kernel" -v jdk="$machine_java" \
-    -v date="$machine_date" -v load0="$load_start" -v load1="$load_end" -v threads="$threads" -v dur="$duration" -v warm="$warmup" -v rounds="$rounds" \
+    -v date="$machine_date" -v load0="$load_start" -v load1="$load_end" -v threads="$threads" -v dur="$duration" -v warm="$warmup" -v hswarm="$hs_warmup" -v rounds="$rounds" \
     -v conns="$connections" -v hs="$hs_clients" -v pcpu="$proxy_cpus" -v ccpu="$client_cpus" -v runsfile="$runs" '
   function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
   function v(s) { return (s == "-" || s == "") ? "null" : s }
   BEGIN {
     printf "{\n  \"date\": %s,\n  \"machine\": {\"nproc\": %d, \"cpu\": %s, \"kernel\": %s, \"jdk\": %s, \"loadavg_before\": %s, \"loadavg_after\": %s},\n", q(date), ncpu, q(cpu), q(kernel), q(jdk), q(load0), q(load1)
-    printf "  \"settings\": {\"threads\": %d, \"duration_s\": %d, \"warmup_s\": %d, \"rounds\": %d, \"connections\": %d, \"handshake_clients\": %d, \"proxy_cpus\": %s, \"client_cpus\": %s},\n", threads, dur, warm, rounds, conns, hs, q(pcpu), q(ccpu)
+    printf "  \"settings\": {\"threads\": %d, \"duration_s\": %d, \"warmup_s\": %d, \"handshake_warmup_s\": %d, \"rounds\": %d, \"connections\": %d, \"handshake_clients\": %d, \"proxy_cpus\": %s, \"client_cpus\": %s},\n", threads, dur, warm, hswarm, rounds, conns, hs, q(pcpu), q(ccpu)
     printf "  \"results\": ["
   }
   FNR == 1 { next }
@@ -709,7 +742,7 @@ awk -F'\t' -v title="Requests/s per proxy CPU core (median; $threads thread(s); 
     if ($5 != "-" && $5 + 0 > max[$1] + 0) max[$1] = $5
   }
   END {
-    color["moonbeam"] = "#3b6fd8"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
+    color["moonbeam"] = "#3b6fd8"; color["moonbeam-jdk17"] = "#9bb5ea"; color["moonbeam-jdk21"] = "#6a8fe0"; color["moonbeam-jdk25"] = "#3b6fd8"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
     bar = 18; gap = 4; left = 130; width = 520; top = 70
     h = top + ns * (np * (bar + gap) + 26) + 40
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", left + width + 120, h

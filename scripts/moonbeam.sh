@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts MoonBeam. Builds target/moonbeam.jar first when it is missing or older than the sources
 # (quietly, tests skipped), finds a Java 17+, and execs the JVM so signals reach it directly.
-# All arguments pass through: scripts/moonbeam.sh --help
+# All arguments pass through: scripts/moonbeam.sh --help (the launcher's own --which-java prints the
+# java binary it would run, and exits).
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -13,21 +14,44 @@ java_major() { # prints the feature version of the java binary $1, or nothing
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9.]*\).*/\1/p' | sed 's/^1\.//' | head -n1
 }
 
+# Which Java: MOONBEAM_JAVA (a java binary) if set; else JAVA_HOME if set; else the newest
+# Java 17+ among the one on PATH and the JDKs under /usr/lib/jvm. Newer JDKs are markedly faster
+# for TLS (JDK 25 vs 17 on this project's bench: ~1.7x full handshakes, intrinsics for P-256 and
+# AES-GCM), so a machine that has one should use it without anyone having to know.
 find_java() {
-  local candidate major
-  for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java 2>/dev/null || true)"; do
+  local candidate major best="" best_major=0
+  if [ -n "${MOONBEAM_JAVA:-}" ]; then
+    major="$(java_major "$MOONBEAM_JAVA" 2>/dev/null || true)"
+    [ -n "$major" ] && [ "$major" -ge 17 ] && { echo "$MOONBEAM_JAVA"; return 0; }
+    echo "moonbeam.sh: MOONBEAM_JAVA=$MOONBEAM_JAVA is not a Java 17 or newer" >&2
+    return 1
+  fi
+  if [ -n "${JAVA_HOME:-}" ]; then
+    candidate="$JAVA_HOME/bin/java"
+    major="$( [ -x "$candidate" ] && java_major "$candidate" || true)"
+    [ -n "$major" ] && [ "$major" -ge 17 ] && { echo "$candidate"; return 0; }
+    echo "moonbeam.sh: ignoring JAVA_HOME=$JAVA_HOME (Java ${major:-?}); MoonBeam needs Java 17 or newer" >&2
+  fi
+  local seen=" "
+  for candidate in "$(command -v java 2>/dev/null || true)" /usr/lib/jvm/*/bin/java; do
     [ -n "$candidate" ] && [ -x "$candidate" ] || continue
+    candidate="$(readlink -f "$candidate")" # the same JDK is often linked under several names
+    [[ "$seen" == *" $candidate "* ]] && continue
+    seen+="$candidate "
     major="$(java_major "$candidate")"
-    if [ -n "$major" ] && [ "$major" -ge 17 ]; then
-      echo "$candidate"
-      return 0
+    if [ -n "$major" ] && [ "$major" -gt "$best_major" ]; then
+      best="$candidate" best_major="$major"
     fi
-    echo "moonbeam.sh: ignoring $candidate (Java ${major:-?}); MoonBeam needs Java 17 or newer" >&2
   done
+  [ "$best_major" -ge 17 ] && { echo "$best"; return 0; }
   return 1
 }
 
-java="$(find_java)" || die "no Java 17+ found. Install a JDK 17 or newer (e.g. apt-get install openjdk-17-jdk) and put it on PATH or set JAVA_HOME."
+java="$(find_java)" || die "no Java 17+ found. Install a JDK 17 or newer (e.g. apt-get install openjdk-17-jdk) and put it on PATH, or set JAVA_HOME or MOONBEAM_JAVA."
+if [ "${1:-}" = "--which-java" ]; then # the launcher's own flag: which java it would run
+  echo "$java"
+  exit 0
+fi
 
 needs_build() {
   [ -f "$jar" ] || return 0

@@ -74,7 +74,7 @@ final class Startup {
         }
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
-                + config.backends().size() + " backend(s)");
+                + config.backends().size() + " backend(s), Java " + Runtime.version());
         proxy.awaitTermination();
         controller.close();
         healthChecks.close();

@@ -43,6 +43,8 @@ public final class Worker {
     private final java.nio.ByteBuffer scratch;
     /** Heap buffers for the TLS engines (see {@link BufferPool#heap}). */
     private final BufferPool tlsBuffers;
+    /** Outbound ciphertext: room for the two records one plaintext buffer becomes, sent in one write. */
+    private final BufferPool tlsOutBuffers;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -54,6 +56,7 @@ public final class Worker {
         this.plainSettings = plainSettings;
         this.scratch = java.nio.ByteBuffer.allocate(loop.buffers().bufferSize());
         this.tlsBuffers = BufferPool.heap(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
+        this.tlsOutBuffers = BufferPool.heap(2 * loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         loop.onShutdown(this::closePools);
         loop.execute(this::refreshStats);
     }
@@ -107,6 +110,10 @@ public final class Worker {
 
     public BufferPool tlsBuffers() {
         return tlsBuffers;
+    }
+
+    public BufferPool tlsOutBuffers() {
+        return tlsOutBuffers;
     }
 
     java.nio.ByteBuffer scratch() {

@@ -87,6 +87,8 @@ public final class TlsEngine {
 
     private final SSLEngine engine;
     private final BufferPool pool;
+    /** Ciphertext waiting for the socket; may hold several records so they leave in one write. */
+    private final BufferPool outPool;
     private final long handshakeDeadlineNanos;
     private State state = State.HANDSHAKING;
     private Failure failure;
@@ -106,6 +108,9 @@ public final class TlsEngine {
     /** How far into {@code appIn} plaintext was ever written, so release zeroes only that much. */
     private int appInDirty;
     private ByteBuffer netOut;
+    /** SSLEngine's two-buffer wrap/unwrap allocate a one-element array per call; these are reused. */
+    private final ByteBuffer[] wrapSource = new ByteBuffer[1];
+    private final ByteBuffer[] unwrapTarget = new ByteBuffer[1];
 
     /**
      * @param handshakeDeadlineNanos on the loop's clock ({@link System#nanoTime} in production, a fake in tests)
@@ -121,12 +126,24 @@ public final class TlsEngine {
      */
     public TlsEngine(SSLEngine engine, BufferPool pool, long handshakeDeadlineNanos, TaskRunner taskRunner,
                      Runnable onTasksDone) {
-        if (pool.bufferSize() < engine.getSession().getPacketBufferSize()) {
+        this(engine, pool, pool, handshakeDeadlineNanos, taskRunner, onTasksDone);
+    }
+
+    /**
+     * @param outPool buffers for outbound ciphertext; larger than {@code pool}'s so that the records
+     *                wrapped from one plaintext buffer (a full record and its remainder) leave in one
+     *                socket write instead of two
+     */
+    public TlsEngine(SSLEngine engine, BufferPool pool, BufferPool outPool, long handshakeDeadlineNanos,
+                     TaskRunner taskRunner, Runnable onTasksDone) {
+        if (pool.bufferSize() < engine.getSession().getPacketBufferSize()
+                || outPool.bufferSize() < engine.getSession().getPacketBufferSize()) {
             throw new IllegalArgumentException("pool buffers (" + pool.bufferSize()
                     + " bytes) cannot hold one TLS record (" + engine.getSession().getPacketBufferSize() + ")");
         }
         this.engine = engine;
         this.pool = pool;
+        this.outPool = outPool;
         this.handshakeDeadlineNanos = handshakeDeadlineNanos;
         this.taskRunner = taskRunner;
         this.onTasksDone = onTasksDone;
@@ -276,11 +293,11 @@ public final class TlsEngine {
         }
         int taken = 0;
         if (netOut == null) {
-            netOut = pool.acquire();
+            netOut = outPool.acquire();
         }
         try {
             for (int step = 0; step < MAX_STEPS && src.hasRemaining(); step++) {
-                SSLEngineResult result = engine.wrap(src, netOut);
+                SSLEngineResult result = wrapFrom(src);
                 taken += result.bytesConsumed();
                 switch (result.getStatus()) {
                     case OK:
@@ -418,7 +435,7 @@ public final class TlsEngine {
             appIn = null;
         }
         if (netOut != null) {
-            pool.release(netOut);
+            outPool.release(netOut);
             netOut = null;
         }
         if (state != State.CLOSED) {
@@ -503,7 +520,7 @@ public final class TlsEngine {
         }
         SSLEngineResult result;
         try {
-            result = engine.unwrap(in, appIn);
+            result = unwrapInto(in);
         } catch (SSLHandshakeException e) {
             return fail(state == State.HANDSHAKING ? Failure.HANDSHAKE : Failure.RENEGOTIATION_REFUSED, e);
         } catch (SSLException e) {
@@ -553,11 +570,11 @@ public final class TlsEngine {
 
     private Result wrapHandshake() {
         if (netOut == null) {
-            netOut = pool.acquire();
+            netOut = outPool.acquire();
         }
         SSLEngineResult result;
         try {
-            result = engine.wrap(EMPTY, netOut);
+            result = wrapFrom(EMPTY);
         } catch (SSLException e) {
             releaseNetOutIfEmpty();
             return fail(state == State.HANDSHAKING ? Failure.HANDSHAKE : Failure.PROTOCOL, e);
@@ -585,11 +602,11 @@ public final class TlsEngine {
     private void wrapClose() {
         for (int step = 0; step < MAX_STEPS && !engine.isOutboundDone(); step++) {
             if (netOut == null) {
-                netOut = pool.acquire();
+                netOut = outPool.acquire();
             }
             SSLEngineResult result;
             try {
-                result = engine.wrap(EMPTY, netOut);
+                result = wrapFrom(EMPTY);
             } catch (SSLException e) {
                 break; // nothing sensible left to send
             } finally {
@@ -687,7 +704,7 @@ public final class TlsEngine {
 
     private void afterDrain() {
         if (netOut.position() == 0) {
-            pool.release(netOut);
+            outPool.release(netOut);
             netOut = null;
             outputBlocked = false;
             if (outboundCloseRequested && !engine.isOutboundDone()) {
@@ -704,9 +721,27 @@ public final class TlsEngine {
         }
     }
 
+    private SSLEngineResult wrapFrom(ByteBuffer src) throws SSLException {
+        wrapSource[0] = src;
+        try {
+            return engine.wrap(wrapSource, 0, 1, netOut);
+        } finally {
+            wrapSource[0] = null;
+        }
+    }
+
+    private SSLEngineResult unwrapInto(ByteBuffer src) throws SSLException {
+        unwrapTarget[0] = appIn;
+        try {
+            return engine.unwrap(src, unwrapTarget, 0, 1);
+        } finally {
+            unwrapTarget[0] = null;
+        }
+    }
+
     private void releaseNetOutIfEmpty() {
         if (netOut != null && netOut.position() == 0) {
-            pool.release(netOut);
+            outPool.release(netOut);
             netOut = null;
         }
     }

@@ -54,6 +54,20 @@ final class TlsClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /**
+     * Drops the cached client sessions. The JDK caches them by host:port, so a proxy on a reused
+     * ephemeral port could be offered an earlier test's session; certificate tests want a full handshake.
+     */
+    static void forgetSessions() {
+        javax.net.ssl.SSLSessionContext sessions = TRUST_ALL.getClientSessionContext();
+        for (java.util.Enumeration<byte[]> ids = sessions.getIds(); ids.hasMoreElements(); ) {
+            javax.net.ssl.SSLSession session = sessions.getSession(ids.nextElement());
+            if (session != null) {
+                session.invalidate();
+            }
+        }
+    }
+
     static TlsClient connect(int port) throws IOException {
         return new TlsClient(port, null, MODERN, List.of("http/1.1"));
     }

@@ -169,6 +169,7 @@ class TlsEndToEndTest {
         String rsa = pem(fixture("rsa.crt"), fixture("rsa-pkcs1.key"));
         String list = first.equals("ec") ? ec + ", " + rsa : rsa + ", " + ec;
         ProxyHarness proxy = proxy(backend, "\"ssl\": {\"certificates\": [" + list + "]}");
+        TlsClient.forgetSessions();
         try (TlsClient client = new TlsClient(proxy.port(), sni, List.of(protocol), List.of("http/1.1"))) {
             X509Certificate peer = client.peerCertificate();
             assertThat(peer.getSubjectX500Principal().getName()).isEqualTo("CN=" + expected);
@@ -303,7 +304,8 @@ class TlsEndToEndTest {
                 assertThat(StreamingTest.digest(md)).as("download checksum").isEqualTo(want);
             }
             Worker worker = proxy.proxy.workers().get(0);
-            int peak = onLoop(proxy, () -> worker.loop().buffers().peakOutstanding() + worker.tlsBuffers().peakOutstanding());
+            int peak = onLoop(proxy, () -> worker.loop().buffers().peakOutstanding() + worker.tlsBuffers().peakOutstanding()
+                    + worker.tlsOutBuffers().peakOutstanding());
             System.out.printf("TLS: 100 MiB up and down in %d ms; proxy buffers peak %d%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), peak);
             assertThat(peak).as("buffers are bounded, never the body").isLessThanOrEqualTo(10);
@@ -785,7 +787,8 @@ class TlsEndToEndTest {
         int buffers = -1;
         int clients = -1;
         for (int i = 0; i < 250; i++) { // 5 s
-            buffers = onLoop(proxy, () -> worker.loop().buffers().outstanding() + worker.tlsBuffers().outstanding());
+            buffers = onLoop(proxy, () -> worker.loop().buffers().outstanding() + worker.tlsBuffers().outstanding()
+                    + worker.tlsOutBuffers().outstanding());
             clients = onLoop(proxy, worker::openClients);
             if (buffers == 0 && clients == 0) {
                 return;

@@ -344,6 +344,44 @@ class TlsEngineTest {
     // ---- helpers -------------------------------------------------------------------------------
 
     /** Gives bytes to the engine as the transport would: never more than its room, reading plaintext out. */
+    /**
+     * One pool buffer of plaintext becomes a full record and a short one. With outbound buffers of
+     * twice the size both records wait together (one socket write); with same-size buffers the
+     * engine stops after the first and the caller must write twice.
+     */
+    @Test
+    void aDoubleSizeOutPoolTakesAWholePoolBufferOfPlaintextAtOnce() throws Exception {
+        byte[] body = new byte[pool.bufferSize()];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) ('a' + i % 26);
+        }
+        BufferPool outPool = BufferPool.heap(2 * pool.bufferSize(), 4);
+        TlsEngine coalescing = new TlsEngine(tls.newEngine(), pool, outPool, START + HANDSHAKE_TIMEOUT.toNanos(),
+                null, null);
+        TestClient client = newClient("TLSv1.3");
+        client.step();
+        completeHandshake(coalescing, client);
+
+        assertThat(coalescing.send(ByteBuffer.wrap(body))).as("all plaintext taken in one call").isEqualTo(body.length);
+        ByteBuffer socket = ByteBuffer.allocate(2 * pool.bufferSize());
+        int written = coalescing.drainTo(socket);
+        assertThat(coalescing.hasPendingOutput()).as("one drain (one socket write) took both records").isFalse();
+        assertThat(written).isGreaterThan(body.length);
+        client.fromServer.put(socket.flip());
+        client.step();
+        assertThat(client.received.toByteArray()).endsWith(body);
+        coalescing.release();
+        assertThat(outPool.outstanding()).isZero();
+
+        TlsEngine plain = newServer();
+        TestClient other = newClient("TLSv1.3");
+        other.step();
+        completeHandshake(plain, other);
+        assertThat(plain.send(ByteBuffer.wrap(body))).as("same-size buffers: one record, then a flush").isLessThan(body.length);
+        plain.release();
+        assertThat(pool.outstanding()).isZero();
+    }
+
     private void feed(TlsEngine server, byte[] bytes) {
         ByteBuffer src = ByteBuffer.wrap(bytes);
         for (int i = 0; i < 10_000 && src.hasRemaining(); i++) {
