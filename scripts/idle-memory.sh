@@ -1,44 +1,152 @@
 #!/usr/bin/env bash
-# Measures MoonBeam's memory per idle keep-alive TLS connection: RSS and live heap (after a full
-# GC) before and after N clients connect, make one request each and stay idle.
-#   scripts/idle-memory.sh [N]   (default 10000; loopback only; everything started is stopped)
+# Measures memory per idle keep-alive TLS connection: RSS (and, for MoonBeam, live heap after a full
+# GC) before and after N clients connect, make one request each through the proxy to an nginx
+# origin, and stay idle. With --compare, nginx and HAProxy are measured the same way, one at a time.
+#   scripts/idle-memory.sh [N] [--compare nginx,haproxy]   (default N 10000; loopback only;
+#   everything started is stopped)
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-count="${1:-10000}"
-port=29443
+count=10000 compare=""
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --compare) compare="${2:?--compare needs a list, e.g. nginx,haproxy}"; shift 2 ;;
+    --help|-h) sed -n '2,6p' "$0"; exit 0 ;;
+    *) [[ "$1" =~ ^[0-9]+$ ]] || { echo "idle-memory.sh: unknown argument $1" >&2; exit 2; }; count="$1"; shift ;;
+  esac
+done
+port=29443 origin_port=29081
+[ "$(ulimit -n)" -gt $((count + 1000)) ] || ulimit -n $((count + 4000)) 2>/dev/null \
+  || { echo "idle-memory.sh: needs more than $count open files (ulimit -n)" >&2; exit 1; }
+for tool in nginx haproxy; do
+  [[ ",$compare," == *",$tool,"* ]] || [ "$tool" = nginx ] || continue
+  command -v "$tool" >/dev/null 2>&1 && continue
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$([ "$tool" = nginx ] && echo nginx-light || echo haproxy)" >/dev/null 2>&1 || true
+  fi
+  command -v "$tool" >/dev/null 2>&1 || { echo "idle-memory.sh: $tool is missing (apt-get install $tool)" >&2; exit 1; }
+done
+
 work="$(mktemp -d)"
+chmod 755 "$work"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 cd "$home"
 mvn -B -q -DskipTests package test-compile >/dev/null
-mvn -B -q dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
-java -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
-cat > "$work/config.json" <<JSON
-{"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:29081"], "log": {"file": null},
+java="$("$home/scripts/moonbeam.sh" --which-java)"
+jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
+"$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
+echo ok >"$work/ok"
+mkdir -p "$work/origin" "$work/nginx"
+cat >"$work/origin/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/origin/nginx.pid;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$origin_port; location / { root $work; } } }
+EOF
+nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log" &
+pids+=("$!")
+
+wait_port() { for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+rss_of() { # RSS KiB of process $1 and its children
+  local total=0 p kb
+  for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+heap_of() { # live heap KiB after a full GC ("-" for a non-JVM)
+  [ "$2" = moonbeam ] || { echo -; return; }
+  "$jcmd" "$1" GC.run >/dev/null
+  # Sum the generations: lines with "total" and "used" (serial: DefNew/"def new generation" and
+  # Tenured; G1: one heap line), not Metaspace's "used ... committed" lines.
+  "$jcmd" "$1" GC.heap_info | awk '/ total / && / used / && !/Metaspace|class space/ {
+    for (i = 1; i < NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); sum += v } } END { print sum + 0 }'
+}
+clients() { # clients N HOLD_SECONDS
+  "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
+}
+
+wait_port "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
+results=()
+for proxy in moonbeam ${compare//,/ }; do
+  case "$proxy" in
+    moonbeam)
+      cat >"$work/config.json" <<JSON
+{"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},
  "ssl": {"cert_file": "$work/cert.pem", "key_file": "$work/key.pem"}}
 JSON
-java -Xms64m -Xmx512m -jar target/moonbeam.jar --config "$work/config.json" --demo >"$work/proxy.log" 2>&1 &
-proxy=$!; pids+=("$proxy")
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
-
-measure() { # prints "rss_kib live_heap_kib"
-  jcmd "$proxy" GC.run >/dev/null
-  local rss heap
-  rss=$(awk '/VmRSS/ {print $2}' "/proc/$proxy/status")
-  heap=$(jcmd "$proxy" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub(/K,?/,"",v); print v; exit}}')
-  echo "$rss $heap"
+      "$home/scripts/moonbeam.sh" --config "$work/config.json" >"$work/proxy.log" 2>&1 & ;;
+    nginx)
+      cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile $((count + 4000));
+daemon off;
+pid $work/nginx/nginx.pid;
+events { worker_connections $((count + 2000)); }
+http {
+  access_log off;
+  keepalive_timeout 300s;
+  keepalive_requests 1000000;
+  upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $work/cert.pem;
+    ssl_certificate_key $work/key.pem;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
 }
-# Warm the code paths with a few connections first, so class loading is not counted per connection.
-java -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" 50 1 >/dev/null
-read -r rss0 heap0 < <(measure)
-java -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$count" 60 >"$work/clients.log" 2>&1 &
-clients=$!; pids+=("$clients")
-for _ in $(seq 1 600); do grep -q '^open' "$work/clients.log" 2>/dev/null && break; sleep 0.5; done
-cat "$work/clients.log"
-read -r rss1 heap1 < <(measure)
-echo "before: RSS ${rss0} KiB, live heap ${heap0} KiB"
-echo "after ${count} idle TLS connections: RSS ${rss1} KiB, live heap ${heap1} KiB"
-awk -v n="$count" -v r0="$rss0" -v r1="$rss1" -v h0="$heap0" -v h1="$heap1" \
-  'BEGIN { printf "per idle TLS connection: RSS %.1f KiB, live heap %.1f KiB\n", (r1-r0)/n, (h1-h0)/n }'
+EOF
+      nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/proxy.log" 2>&1 & ;;
+    haproxy)
+      if [ $((2 * (count + 100) + 200)) -gt "$(ulimit -n)" ]; then
+        # HAProxy reserves two descriptors per connection it may accept.
+        results+=("haproxy   skipped: needs ~$((2 * count + 400)) open files, ulimit -n is $(ulimit -n)")
+        continue
+      fi
+      cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
+      cat >"$work/haproxy.cfg" <<EOF
+global
+  maxconn $((count + 100))
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:$port ssl crt $work/haproxy.pem alpn http/1.1
+  default_backend be
+backend be
+  http-reuse always
+  server o1 127.0.0.1:$origin_port
+EOF
+      haproxy -db -f "$work/haproxy.cfg" >"$work/proxy.log" 2>&1 & ;;
+    *) echo "idle-memory.sh: --compare knows nginx and haproxy, not $proxy" >&2; exit 2 ;;
+  esac
+  pid=$!; pids+=("$pid")
+  wait_port "$port" || { cat "$work/proxy.log" >&2; echo "idle-memory.sh: $proxy did not start" >&2; exit 1; }
+  # Warm the code paths with a few connections first, so start-up work is not counted per connection.
+  clients 50 1 >/dev/null
+  rss0=$(rss_of "$pid"); heap0=$(heap_of "$pid" "$proxy")
+  clients "$count" 60 >"$work/clients.log" 2>&1 &
+  holder=$!; pids+=("$holder")
+  for _ in $(seq 1 600); do grep -q '^open' "$work/clients.log" 2>/dev/null && break; sleep 0.5; done
+  sed "s/^/$proxy: /" "$work/clients.log"
+  sleep 2
+  rss1=$(rss_of "$pid"); heap1=$(heap_of "$pid" "$proxy")
+  kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  sleep 1
+  results+=("$(awk -v p="$proxy" -v n="$count" -v r0="$rss0" -v r1="$rss1" -v h0="$heap0" -v h1="$heap1" 'BEGIN {
+    heap = (h0 == "-") ? "-" : sprintf("%.1f", (h1 - h0) / n)
+    printf "%-9s RSS %7.1f -> %7.1f MB   per idle TLS connection: RSS %5.1f KiB, live heap %s KiB", p, r0 / 1024, r1 / 1024, (r1 - r0) / n, heap }')")
+done
+echo
+echo "$count idle keep-alive TLS connections (one request each), one proxy at a time:"
+printf '%s\n' "${results[@]}"

@@ -47,6 +47,7 @@ public final class IdleTlsClients {
         for (int i = 0; i < count; i++) {
             try {
                 SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+                socket.setTcpNoDelay(true); // else Nagle holds the request behind Finished: ~40 ms each
                 socket.connect(new InetSocketAddress(host, port), 5000);
                 socket.setSoTimeout(10_000);
                 socket.getOutputStream().write(request);
