@@ -73,6 +73,17 @@ final class HeadScanner {
         int end = from + count;
         int maxLine = limits.maxRequestLineBytes();
         for (int i = from; i < end; i++) {
+            if (state == State.IN_LINE) {
+                // Most bytes are ordinary and need nothing but the start-line bound: skip them in
+                // a tight loop; the byte it stops at (special, or at the bound) gets the full checks.
+                int stop = head.lineCount == 0 ? Math.min(end, currentLineStart + maxLine) : end;
+                while (i < stop && ByteClass.HEAD[bytes[i] & 0xFF] == ByteClass.ORDINARY) {
+                    i++;
+                }
+                if (i == end) {
+                    break;
+                }
+            }
             byte b = bytes[i];
             byte cls = ByteClass.HEAD[b & 0xFF];
             if (state == State.AFTER_CR) {
