@@ -8,6 +8,7 @@ set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 jar="$home/target/moonbeam.jar"
+source "$home/scripts/lib/common.sh"
 
 usage() {
   cat <<'EOF'
@@ -89,7 +90,6 @@ origin1="${origin_ports%,*}" origin2="${origin_ports#*,}"
 # --java, once per Java, each under its own name.
 proxies=(moonbeam)
 declare -A moonbeam_java=()
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9.]*\).*/\1/p' | sed 's/^1\.//' | head -n1; }
 if [ -n "$java_list" ]; then
   proxies=()
   IFS=',' read -r -a javas <<<"$java_list"
@@ -136,16 +136,6 @@ scenario_path() { case "$1" in tls-64k) echo /64k ;; *) echo /100b ;; esac; }
 # ---------------------------------------------------------------------------------------------
 # Tools
 
-install_hint=""
-need_tool() { # need_tool COMMAND PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing $2 (apt-get install -y $2) ..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 || true
-  fi
-  command -v "$1" >/dev/null 2>&1 && return 0
-  install_hint+=" $2"
-}
 need_tool wrk wrk
 need_tool nginx nginx-light
 need_tool openssl openssl
@@ -196,7 +186,6 @@ stop_pid() { # TERM, wait up to 5 s, then KILL
   forget_pid "$pid"
 }
 
-port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
 ports=("$origin1" "$origin2")
 for p in "${proxies[@]}"; do
   case "$p" in moonbeam*) ports+=("$port") ;; nginx) ports+=("$nginx_port") ;; haproxy) ports+=("$haproxy_port") ;; esac
@@ -291,14 +280,6 @@ EOF
   pids+=("$!")
 }
 
-wait_port() { # wait_port PID PORT: until PORT listens (max 30 s) while PID lives
-  for _ in $(seq 1 150); do
-    kill -0 "$1" 2>/dev/null || return 1
-    port_busy "$2" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 
 start_origin 1 "$origin1"; origin1_pid="${pids[-1]}"
 start_origin 2 "$origin2"; origin2_pid="${pids[-1]}"

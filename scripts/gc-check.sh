@@ -7,6 +7,7 @@
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+source "$home/scripts/lib/common.sh"
 
 usage() {
   cat <<'EOF'
@@ -49,14 +50,11 @@ done
 [[ "$heap" =~ ^[0-9]+[kmgKMG]$ ]] || die "--heap must look like 64m, got '$heap'"
 [ "$duration" -ge 1 ] || die "--duration must be at least 1"
 
-for tool in wrk:wrk nginx:nginx-light openssl:openssl taskset:util-linux; do
-  command -v "${tool%%:*}" >/dev/null 2>&1 && continue
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing ${tool#*:} ..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${tool#*:}" >/dev/null 2>&1 || true
-  fi
-  command -v "${tool%%:*}" >/dev/null 2>&1 || die "${tool%%:*} is missing; install it (apt-get install -y ${tool#*:})"
-done
+need_tool wrk wrk
+need_tool nginx nginx-light
+need_tool openssl openssl
+need_tool taskset util-linux
+[ -z "$install_hint" ] || die "missing tools; install them (as root: apt-get install -y$install_hint) and run again"
 
 # The JDK moonbeam.sh would pick, and its jstat.
 java="$("$home/scripts/moonbeam.sh" --which-java)" || die "no Java 17+ found (see scripts/moonbeam.sh)"
@@ -85,16 +83,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
-port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
 for p in "$port" "$origin_port"; do port_busy "$p" && die "port $p is in use (choose others with --port / --origin-port)"; done
-wait_port() { # PID PORT
-  for _ in $(seq 1 150); do
-    kill -0 "$1" 2>/dev/null || return 1
-    port_busy "$2" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 
 head -c 100 /dev/zero | tr '\0' 'x' >"$tmp/100b"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \

@@ -6,6 +6,7 @@
 #   everything started is stopped)
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+source "$home/scripts/lib/common.sh"
 count=10000 compare=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -17,14 +18,9 @@ done
 port=29443 origin_port=29081
 [ "$(ulimit -n)" -gt $((count + 1000)) ] || ulimit -n $((count + 4000)) 2>/dev/null \
   || { echo "idle-memory.sh: needs more than $count open files (ulimit -n)" >&2; exit 1; }
-for tool in nginx haproxy; do
-  [[ ",$compare," == *",$tool,"* ]] || [ "$tool" = nginx ] || continue
-  command -v "$tool" >/dev/null 2>&1 && continue
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$([ "$tool" = nginx ] && echo nginx-light || echo haproxy)" >/dev/null 2>&1 || true
-  fi
-  command -v "$tool" >/dev/null 2>&1 || { echo "idle-memory.sh: $tool is missing (apt-get install $tool)" >&2; exit 1; }
-done
+need_tool nginx nginx-light
+[[ ",$compare," == *",haproxy,"* ]] && need_tool haproxy haproxy
+[ -z "$install_hint" ] || { echo "idle-memory.sh: missing tools; install them (as root: apt-get install -y$install_hint)" >&2; exit 1; }
 
 work="$(mktemp -d)"
 chmod 755 "$work"
@@ -47,9 +43,8 @@ events { worker_connections 1024; }
 http { access_log off; server { listen 127.0.0.1:$origin_port; location / { root $work; } } }
 EOF
 nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log" &
-pids+=("$!")
+origin=$!; pids+=("$origin")
 
-wait_port() { for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 rss_of() { # RSS KiB of process $1 and its children
   local total=0 p kb
   for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
@@ -70,7 +65,7 @@ clients() { # clients N HOLD_SECONDS
   "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
 }
 
-wait_port "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
+wait_port "$origin" "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
 results=()
 for proxy in moonbeam ${compare//,/ }; do
   case "$proxy" in
@@ -130,7 +125,7 @@ EOF
     *) echo "idle-memory.sh: --compare knows nginx and haproxy, not $proxy" >&2; exit 2 ;;
   esac
   pid=$!; pids+=("$pid")
-  wait_port "$port" || { cat "$work/proxy.log" >&2; echo "idle-memory.sh: $proxy did not start" >&2; exit 1; }
+  wait_port "$pid" "$port" || { cat "$work/proxy.log" >&2; echo "idle-memory.sh: $proxy did not start" >&2; exit 1; }
   # Warm the code paths with a few connections first, so start-up work is not counted per connection.
   clients 50 1 >/dev/null
   rss0=$(rss_of "$pid"); heap0=$(heap_of "$pid" "$proxy")

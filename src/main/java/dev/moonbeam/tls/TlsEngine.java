@@ -136,10 +136,11 @@ public final class TlsEngine {
      */
     public TlsEngine(SSLEngine engine, BufferPool pool, BufferPool outPool, long handshakeDeadlineNanos,
                      TaskRunner taskRunner, Runnable onTasksDone) {
-        if (pool.bufferSize() < engine.getSession().getPacketBufferSize()
-                || outPool.bufferSize() < engine.getSession().getPacketBufferSize()) {
-            throw new IllegalArgumentException("pool buffers (" + pool.bufferSize()
-                    + " bytes) cannot hold one TLS record (" + engine.getSession().getPacketBufferSize() + ")");
+        int recordBytes = engine.getSession().getPacketBufferSize();
+        int smallest = Math.min(pool.bufferSize(), outPool.bufferSize());
+        if (smallest < recordBytes) {
+            throw new IllegalArgumentException("pool buffers (" + smallest
+                    + " bytes) cannot hold one TLS record (" + recordBytes + ")");
         }
         this.engine = engine;
         this.pool = pool;
@@ -292,9 +293,7 @@ public final class TlsEngine {
             return -1;
         }
         int taken = 0;
-        if (netOut == null) {
-            netOut = outPool.acquire();
-        }
+        ensureNetOut();
         try {
             for (int step = 0; step < MAX_STEPS && src.hasRemaining(); step++) {
                 SSLEngineResult result = wrapFrom(src);
@@ -569,9 +568,7 @@ public final class TlsEngine {
     }
 
     private Result wrapHandshake() {
-        if (netOut == null) {
-            netOut = outPool.acquire();
-        }
+        ensureNetOut();
         SSLEngineResult result;
         try {
             result = wrapFrom(EMPTY);
@@ -601,9 +598,7 @@ public final class TlsEngine {
     /** Wraps close_notify or a fatal alert, as far as the output buffer allows. */
     private void wrapClose() {
         for (int step = 0; step < MAX_STEPS && !engine.isOutboundDone(); step++) {
-            if (netOut == null) {
-                netOut = outPool.acquire();
-            }
+            ensureNetOut();
             SSLEngineResult result;
             try {
                 result = wrapFrom(EMPTY);
@@ -736,6 +731,12 @@ public final class TlsEngine {
             return engine.unwrap(src, unwrapTarget, 0, 1);
         } finally {
             unwrapTarget[0] = null;
+        }
+    }
+
+    private void ensureNetOut() {
+        if (netOut == null) {
+            netOut = outPool.acquire();
         }
     }
 

@@ -1,0 +1,32 @@
+# Helpers shared by the scripts in scripts/ (sourced, not run).
+
+# java_major JAVA: prints the feature version of the java binary, or nothing.
+java_major() {
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9.]*\).*/\1/p' | sed 's/^1\.//' | head -n1
+}
+
+# need_tool COMMAND PACKAGE: installs PACKAGE with apt-get (as root) when COMMAND is missing; what
+# is still missing afterwards is added to $install_hint, so a caller can name everything at once.
+install_hint=""
+need_tool() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "$(basename "$0"): installing $2 (apt-get install -y $2) ..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 || true
+  fi
+  command -v "$1" >/dev/null 2>&1 && return 0
+  install_hint+=" $2"
+}
+
+# port_busy PORT: true when something listens on the TCP port.
+port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
+
+# wait_port PID PORT: until PORT listens (max 30 s) while PID lives.
+wait_port() {
+  for _ in $(seq 1 150); do
+    kill -0 "$1" 2>/dev/null || return 1
+    port_busy "$2" && return 0
+    sleep 0.2
+  done
+  return 1
+}
