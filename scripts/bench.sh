@@ -17,7 +17,8 @@ Usage: scripts/bench.sh [options]
   --threads N           proxy threads/workers (MoonBeam --threads, nginx worker_processes,
                         HAProxy nbthread); default 1
   --duration S          seconds measured per scenario (default 10)
-  --warmup S            seconds of warm-up after each proxy start (default 10; the JIT needs ~10 s)
+  --warmup S            seconds of warm-up after each proxy start (default 30): wrk in 5 s runs
+                        over the scenarios' paths, with one s_time -new client alongside for TLS
   --handshake-warmup S  seconds of extra warm-up with new connections before handshake scenarios
                         (default 60: at a few hundred handshakes/s the JIT takes ~40-60 s to
                         compile JSSE's handshake code; 0 to skip)
@@ -45,7 +46,7 @@ EOF
 die() { echo "bench.sh: $*" >&2; exit 1; }
 say() { echo "bench.sh: $*" >&2; }
 
-threads=1 duration=10 warmup=10 rounds=3 compare="" scenario_list="" out="" rsa=0 java_list="" hs_warmup=60
+threads=1 duration=10 warmup=30 warmup_chunk=5 rounds=3 compare="" scenario_list="" out="" rsa=0 java_list="" hs_warmup=60
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
 
@@ -447,11 +448,11 @@ run_wrk() { # run_wrk URL SECONDS OUTFILE (in the background; pid in $!)
 }
 
 stime_pids=()
-start_stime() { # start_stime new|reuse PATH SECONDS OUTPREFIX: K parallel clients in the background
+start_stime() { # start_stime new|reuse PATH SECONDS OUTPREFIX [CLIENTS]: parallel clients in the background
   local k
   stime_pids=()
   rm -f "$4".*
-  for k in $(seq 1 "$hs_clients"); do
+  for k in $(seq 1 "${5:-$hs_clients}"); do
     # timeout: s_time waits for the server to close each connection; a proxy that keeps an
     # HTTP/1.0 connection open would otherwise stall it far beyond -time.
     taskset -c "$client_cpus" timeout -k 5 $(($3 + 20)) \
@@ -472,18 +473,32 @@ wait_stime() { # wait_stime OUTPREFIX: waits for the clients; nonzero exit codes
 }
 
 warm_up() { # warm_up MODE: exercises the paths the selected scenarios of MODE use
-  local mode="$1" s uses_stime=0 wrk_secs
+  local mode="$1" s uses_stime=0 paths=(/100b) left chunk i=0 churn=0
   [ "$warmup" -ge 1 ] || return 0
   for s in "${scenarios[@]}"; do
-    [ "$(scenario_mode "$s")" = "$mode" ] && [ "$(scenario_tool "$s")" != wrk ] && uses_stime=1
+    [ "$(scenario_mode "$s")" = "$mode" ] || continue
+    [ "$(scenario_tool "$s")" != wrk ] && uses_stime=1
+    [[ " ${paths[*]} " == *" $(scenario_path "$s") "* ]] || paths+=("$(scenario_path "$s")")
   done
-  wrk_secs="$warmup"
-  [ "$uses_stime" -eq 1 ] && wrk_secs=$(( (warmup + 1) / 2 ))
-  run_wrk "$(proxy_url "$mode" /100b)" "$wrk_secs" "$out/logs/warmup-$current-$mode-round$round.txt"
-  wait "$!" || true
-  forget_pid "$!"
-  if [ "$uses_stime" -eq 1 ] && [ $((warmup - wrk_secs + hs_warmup)) -ge 1 ]; then
-    start_stime new /100b $((warmup - wrk_secs + hs_warmup)) "$tmp/warmup-stime"
+  # Like production traffic, the warm-up mixes new connections into the keep-alive load: one
+  # s_time client handshakes throughout (TLS), and wrk reconnects every few seconds. A JIT that
+  # only ever saw established connections compiles the accept, handshake and close branches out
+  # and deoptimises its hottest code when the measured run connects (docs/benchmarks.md).
+  if [ "$mode" != plain ]; then
+    start_stime new /100b "$warmup" "$tmp/warmup-churn" 1
+    churn=1
+  fi
+  left="$warmup"
+  while [ "$left" -gt 0 ]; do
+    chunk=$((left < warmup_chunk ? left : warmup_chunk))
+    run_wrk "$(proxy_url "$mode" "${paths[$((i % ${#paths[@]}))]}")" "$chunk" "$out/logs/warmup-$current-$mode-round$round.txt"
+    wait "$!" || true
+    forget_pid "$!"
+    left=$((left - chunk)) i=$((i + 1))
+  done
+  [ "$churn" -eq 0 ] || wait_stime "$tmp/warmup-churn"
+  if [ "$uses_stime" -eq 1 ] && [ "$hs_warmup" -ge 1 ]; then
+    start_stime new /100b "$hs_warmup" "$tmp/warmup-stime"
     wait_stime "$tmp/warmup-stime"
   fi
 }
