@@ -71,5 +71,9 @@ fi
 # Flags: the request path makes (next to) no garbage and the buffers are pooled, so a small heap
 # and the serial collector do: against the JVM's defaults (G1, larger initial heap) they cut the
 # resident memory under TLS load from ~134 MB to ~90 MB at the same throughput (wrk, 1 thread).
-jvm_flags=(${MOONBEAM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k})
+default_flags="-Xms16m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
+# Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
+# second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
+[ "$(java_major "$java" || echo 0)" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
+jvm_flags=(${MOONBEAM_JAVA_OPTS:-$default_flags})
 exec "$java" "${jvm_flags[@]}" -Dmoonbeam.home="$home" -jar "$jar" "$@"
