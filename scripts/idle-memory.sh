@@ -61,8 +61,9 @@ heap_of() { # live heap KiB after a full GC ("-" for a non-JVM)
   "$jcmd" "$1" GC.heap_info | awk '/ total / && / used / && !/Metaspace|class space/ {
     for (i = 1; i < NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); sum += v } } END { print sum + 0 }'
 }
-clients() { # clients N HOLD_SECONDS
-  "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
+clients() { # clients N HOLD_SECONDS; exec, so that a background call's $! is the JVM itself and
+  # killing it ends the clients (killing a subshell would leave its java holding for HOLD_SECONDS)
+  exec "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
 }
 
 wait_port "$origin" "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
@@ -127,7 +128,7 @@ EOF
   pid=$!; pids+=("$pid")
   wait_port "$pid" "$port" || { cat "$work/proxy.log" >&2; echo "idle-memory.sh: $proxy did not start" >&2; exit 1; }
   # Warm the code paths with a few connections first, so start-up work is not counted per connection.
-  clients 50 1 >/dev/null
+  (clients 50 1 >/dev/null)
   rss0=$(rss_of "$pid"); heap0=$(heap_of "$pid" "$proxy")
   clients "$count" 60 >"$work/clients.log" 2>&1 &
   holder=$!; pids+=("$holder")
