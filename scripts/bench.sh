@@ -50,7 +50,6 @@ threads=1 duration=10 warmup=30 warmup_chunk=5 rounds=3 compare="" scenario_list
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
 
-need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --threads) need_arg "$@"; threads="$2"; shift 2 ;;

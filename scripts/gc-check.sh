@@ -29,7 +29,6 @@ die() { echo "gc-check.sh: $*" >&2; exit 1; }
 say() { echo "gc-check.sh: $*" >&2; }
 
 duration=60 warmup=20 heap=64m modes="plain,tls" port=28443 origin_port=28081 connections=50 out=""
-need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --duration) need_arg "$@"; duration="$2"; shift 2 ;;

@@ -30,3 +30,6 @@ wait_port() {
   done
   return 1
 }
+
+# need_arg "$@": inside an option loop, stops with the caller's die() when "$1" has no value.
+need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
