@@ -77,5 +77,8 @@ default_flags="-Xms48m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize
 # Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
 # second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
 [ "$(java_major "$java" || echo 0)" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
+# The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
+# (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).
+default_flags+=" --enable-native-access=ALL-UNNAMED"
 jvm_flags=(${MOONBEAM_JAVA_OPTS:-$default_flags})
 exec "$java" "${jvm_flags[@]}" -Dmoonbeam.home="$home" -jar "$jar" "$@"

@@ -65,9 +65,10 @@ public final class Main {
                 : home.resolve(DEFAULT_CONFIG);
         ConfigLoader loader = new ConfigLoader(home, Startup::makeDevCertificate);
         ProxyConfig config;
+        String tlsProvider;
         try {
             config = Startup.load(loader, configFile, cli);
-            Startup.checkTls(config);
+            tlsProvider = Startup.checkTls(config);
         } catch (ConfigException e) {
             err.println("moonbeam: " + e.getMessage());
             if (cli.debug()) {
@@ -78,7 +79,7 @@ public final class Main {
         if (cli.mode() == CommandLine.Mode.CHECK) {
             out.println("moonbeam: configuration " + configFile + " is valid: listen " + config.listen()
                     + (config.isTls() ? " (TLS)" : " (plain HTTP)") + ", " + config.backends().size() + " backend(s), "
-                    + config.effectiveThreads() + " thread(s)");
+                    + config.effectiveThreads() + " thread(s)" + (tlsProvider.isEmpty() ? "" : ", TLS provider " + tlsProvider));
             return EXIT_OK;
         }
         try {

@@ -14,6 +14,7 @@ import dev.moonbeam.proxy.ProxySettings;
 import dev.moonbeam.proxy.Worker;
 import dev.moonbeam.proxy.Listener;
 import dev.moonbeam.tls.ServerTls;
+import dev.moonbeam.tls.TlsProviderInfo;
 import dev.moonbeam.tls.TlsSetup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -162,11 +163,23 @@ public final class MoonBeam implements AutoCloseable {
                     worker::tlsHandshakeFailures);
         }
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
+        if (settings.tls() != null) {
+            metrics.tlsDescription(() -> settings.tls() == null ? "" : settings.tls().provider().describe());
+            registerTlsProvider(settings.tls().provider());
+        }
         if (accessLog != null) {
             AccessLog log = accessLog;
             metrics.counter("moonbeam_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.",
                     Map.of(), log::drops);
         }
+    }
+
+    /** {@code moonbeam_tls_provider_info{provider, library}}: 1 for the provider serving now, 0 for earlier ones. */
+    private void registerTlsProvider(TlsProviderInfo provider) {
+        metrics.gauge("moonbeam_tls_provider_info", "Which TLS provider and library serve new connections.",
+                Map.of("provider", provider.name(), "library", provider.library()),
+                () -> settings.tls() != null && settings.tls().provider().name().equals(provider.name())
+                        && settings.tls().provider().library().equals(provider.library()) ? 1 : 0);
     }
 
     public MetricsRegistry metrics() {
@@ -247,6 +260,9 @@ public final class MoonBeam implements AutoCloseable {
         if (next.isTls() != previous.isTls()) {
             // The listener keeps speaking what it spoke; switching would strand every client.
             notApplied.add("switching TLS " + (next.isTls() ? "on" : "off") + " needs a restart");
+            if (tls != null) {
+                tls.retire(); // built only to validate the file; never served
+            }
             nextSettings = ProxySettings.from(next, settings.tls());
         }
         if (!java.util.Objects.equals(next.httpListener(), previous.httpListener())) {
@@ -260,7 +276,16 @@ public final class MoonBeam implements AutoCloseable {
         Routing current = routing.reload(specs(next));
         metrics.configLoaded(System.currentTimeMillis());
         plainSettings = plainSettings(next, nextSettings, address().getPort());
+        ServerTls replacedTls = settings.tls();
         settings = nextSettings;
+        if (replacedTls != null && replacedTls != nextSettings.tls()) {
+            retireAfterLoopsMovedOn(replacedTls);
+            TlsProviderInfo provider = nextSettings.tls().provider();
+            if (!provider.equals(replacedTls.provider())) {
+                registerTlsProvider(provider);
+                LOG.log(System.Logger.Level.INFO, "TLS now served by " + provider.describe());
+            }
+        }
         // Remember what is in force, not what was asked for: what needs a restart keeps its old
         // value, so the next reload still reports it.
         config = new ProxyConfig(next.source(), previous.listen(), previous.threads(), next.backends(),
@@ -345,6 +370,22 @@ public final class MoonBeam implements AutoCloseable {
         }
     }
 
+    /**
+     * Retires a replaced TLS configuration once every loop has run a task posted after the swap: a
+     * loop may have read the old settings just before it and still be opening a connection with
+     * them. Its sessions keep the native context alive until they are freed.
+     */
+    private void retireAfterLoopsMovedOn(ServerTls replaced) {
+        java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger(workers.size());
+        for (Worker worker : workers) {
+            worker.loop().execute(() -> {
+                if (waiting.decrementAndGet() == 0) {
+                    replaced.retire();
+                }
+            });
+        }
+    }
+
     /** Stops accepting, closes every connection and stops the loops. */
     @Override
     public void close() {
@@ -363,6 +404,9 @@ public final class MoonBeam implements AutoCloseable {
             }
         }
         handshakePool.shutdownNow();
+        if (settings.tls() != null) {
+            settings.tls().retire(); // the loops have released every session
+        }
         if (accessLog != null) {
             accessLog.close();
         }

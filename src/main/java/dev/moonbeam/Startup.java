@@ -5,6 +5,7 @@ import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
 import java.io.IOException;
 import dev.moonbeam.tls.DevCertificate;
+import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsMaterialException;
 import dev.moonbeam.tls.TlsSetup;
 import java.nio.file.Path;
@@ -46,11 +47,19 @@ final class Startup {
         }
     }
 
-    /** Loads the certificates too, so --check catches a bad key the way nginx -t does. */
-    static void checkTls(ProxyConfig config) throws ConfigException {
-        if (config.isTls()) {
-            TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake());
+    /**
+     * Loads the certificates too, so --check catches a bad key the way nginx -t does, and the TLS
+     * provider, so a "native" that cannot load here fails the check.
+     *
+     * @return which provider would serve TLS, or "" for plain HTTP
+     */
+    static String checkTls(ProxyConfig config) throws ConfigException {
+        if (!config.isTls()) {
+            return "";
         }
+        ServerTls tls = TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake());
+        tls.retire();
+        return tls.provider().describe();
     }
 
     /** Starts the proxy and blocks until it has shut down; returns the exit code. */
@@ -75,6 +84,9 @@ final class Startup {
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s), Java " + Runtime.version());
+        if (proxy.settings().tls() != null) {
+            LOG.log(System.Logger.Level.INFO, "TLS provider: " + proxy.settings().tls().provider().describe());
+        }
         proxy.awaitTermination();
         controller.close();
         healthChecks.close();

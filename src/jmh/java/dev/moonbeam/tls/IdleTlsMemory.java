@@ -77,7 +77,7 @@ public final class IdleTlsMemory {
     /** Handshake plus one small request; returns the idle server engine (the client is dropped). */
     private static TlsEngine connect(ServerTls tls, SSLContext clientContext, BufferPool pool, String protocol)
             throws Exception {
-        TlsEngine server = new TlsEngine(tls.newEngine(), pool, System.nanoTime() + 10_000_000_000L);
+        TlsEngine server = new TlsEngine(tls.newSession(), pool, System.nanoTime() + 10_000_000_000L);
         SSLEngine client = clientContext.createSSLEngine("localhost", 443);
         client.setUseClientMode(true);
         client.setEnabledProtocols(new String[] {protocol});

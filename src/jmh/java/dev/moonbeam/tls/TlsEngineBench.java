@@ -107,7 +107,7 @@ public class TlsEngineBench {
             KeyMaterial ec = Fixtures.ec();
             TlsSettings settings = TlsSettings.defaults().withProtocols(List.of(protocol)).withCipherSuites(List.of(suite));
             ServerTls tls = SslContexts.create(List.of(ec), settings);
-            server = new TlsEngine(tls.newEngine(), pool, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+            server = new TlsEngine(tls.newSession(), pool, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
             client = Fixtures.clientTrusting(List.of(ec)).createSSLEngine("ec.test", 443);
             client.setUseClientMode(true);
             SSLParameters parameters = client.getSSLParameters();

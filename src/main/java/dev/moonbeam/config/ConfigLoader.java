@@ -211,12 +211,16 @@ public final class ConfigLoader {
             }
         }
         List<String> ciphers = stringList(ssl, "ciphers", List.of());
+        String provider = ssl.string("provider", TlsConfig.PROVIDER_AUTO);
+        if (!TlsConfig.PROVIDERS.contains(provider)) {
+            throw ssl.error("provider", "\"" + provider + "\" is not a TLS provider; use \"auto\", \"native\" or \"jdk\"");
+        }
         ssl.rejectUnknownKeys();
         if (certificates.isEmpty()) {
             throw new ConfigException(ssl.file(), ssl.path(),
                     "needs a certificate: \"cert_file\" and \"key_file\" (PEM), \"keystore_file\" (PKCS#12), or \"certificates\": [...]");
         }
-        return new TlsConfig(certificates, protocols, ciphers);
+        return new TlsConfig(certificates, protocols, ciphers, provider);
     }
 
     private CertificateConfig certificate(JsonSection section) throws ConfigException {

@@ -35,6 +35,8 @@ public final class MetricsRegistry {
     private final long startNanos = System.nanoTime();
     private final long startEpochMillis = System.currentTimeMillis();
     private volatile long configLoadedEpochMillis;
+    /** What serves TLS, for the status page; "" when the listener is plain HTTP. */
+    private volatile Supplier<String> tlsDescription = () -> "";
 
     /** A registered value: one sample of a family named by the wiring. */
     private record Callback(String name, String type, String help, Map<String, String> labels, LongSupplier value) { }
@@ -66,6 +68,11 @@ public final class MetricsRegistry {
             throw new IllegalArgumentException("a counter's name ends in _total: " + name);
         }
         register(new Callback(name, "counter", help, new TreeMap<>(labels), value));
+    }
+
+    /** What serves TLS (provider and library), shown on the status page. */
+    public void tlsDescription(Supplier<String> description) {
+        tlsDescription = Objects.requireNonNull(description, "description");
     }
 
     /** When the configuration in force was loaded (start or last reload). */
@@ -288,7 +295,7 @@ public final class MetricsRegistry {
     /** What the status page shows. Times are epoch milliseconds; latencies seconds, NaN when unknown. */
     public record Snapshot(long startedEpochMillis, long uptimeSeconds, long configLoadedEpochMillis,
                            long requests, long[] requestsByClass, long bytesSent, long inflight,
-                           List<BackendRow> backends) {
+                           List<BackendRow> backends, String tls) {
         /** Requests with status class 1..5 ({@code requestsByClass[0]} is anything else). */
         public long requestsOfClass(int statusClass) {
             return requestsByClass[statusClass];
@@ -311,6 +318,6 @@ public final class MetricsRegistry {
                     b.requests(), b.errors, b.response.quantileSeconds(0.5), b.response.quantileSeconds(0.99)));
         }
         return new Snapshot(startEpochMillis, (now - startNanos) / 1_000_000_000L, configLoadedEpochMillis,
-                totals.requests(), totals.requestsByClass, totals.bytesSent, inflight, rows);
+                totals.requests(), totals.requestsByClass, totals.bytesSent, inflight, rows, tlsDescription.get());
     }
 }

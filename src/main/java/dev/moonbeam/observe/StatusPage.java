@@ -57,6 +57,7 @@ public final class StatusPage {
                 .append(" &middot; started ").append(time(snapshot.startedEpochMillis()))
                 .append(" &middot; config loaded ")
                 .append(snapshot.configLoadedEpochMillis() == 0 ? "&ndash;" : time(snapshot.configLoadedEpochMillis()))
+                .append(snapshot.tls().isEmpty() ? "" : " &middot; TLS " + escape(snapshot.tls()))
                 .append("</div>\n");
 
         html.append("<div class=\"cards\">");

@@ -79,7 +79,9 @@ final class ClientConnection implements IoHandler {
         this.settings = settings;
         if (settings.tls() != null) {
             long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
-            TlsEngine engine = new TlsEngine(settings.tls().newEngine(), worker.tlsBuffers(), worker.tlsOutBuffers(), deadline,
+            boolean direct = settings.tls().directBuffers();
+            TlsEngine engine = new TlsEngine(settings.tls().newSession(), worker.tlsBuffers(direct),
+                    worker.tlsOutBuffers(direct), deadline,
                     worker.handshakeTasks(), this::handshakeTasksDone);
             this.tls = new TlsTransport(channel, engine, worker.scratch());
             this.transport = tls;

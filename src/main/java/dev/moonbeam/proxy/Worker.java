@@ -41,10 +41,13 @@ public final class Worker {
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
-    /** Heap buffers for the TLS engines (see {@link BufferPool#heap}). */
+    /** Heap buffers for JSSE engines (see {@link BufferPool#heap}). */
     private final BufferPool tlsBuffers;
     /** Outbound ciphertext: room for the two records one plaintext buffer becomes, sent in one write. */
     private final BufferPool tlsOutBuffers;
+    /** Direct buffers for native engines, which read and write them in place; empty until used. */
+    private final BufferPool nativeTlsBuffers;
+    private final BufferPool nativeTlsOutBuffers;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -57,6 +60,8 @@ public final class Worker {
         this.scratch = java.nio.ByteBuffer.allocate(loop.buffers().bufferSize());
         this.tlsBuffers = BufferPool.heap(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         this.tlsOutBuffers = BufferPool.heap(2 * loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
+        this.nativeTlsBuffers = new BufferPool(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
+        this.nativeTlsOutBuffers = new BufferPool(2 * loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         loop.onShutdown(this::closePools);
         loop.execute(this::refreshStats);
     }
@@ -108,12 +113,13 @@ public final class Worker {
         return settings.get();
     }
 
-    public BufferPool tlsBuffers() {
-        return tlsBuffers;
+    /** @param direct true for a native engine (direct buffers), false for JSSE (heap buffers) */
+    public BufferPool tlsBuffers(boolean direct) {
+        return direct ? nativeTlsBuffers : tlsBuffers;
     }
 
-    public BufferPool tlsOutBuffers() {
-        return tlsOutBuffers;
+    public BufferPool tlsOutBuffers(boolean direct) {
+        return direct ? nativeTlsOutBuffers : tlsOutBuffers;
     }
 
     java.nio.ByteBuffer scratch() {

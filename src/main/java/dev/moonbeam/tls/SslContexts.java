@@ -26,7 +26,12 @@ public final class SslContexts {
     /**
      * @param certificates the first is the default for clients without SNI or with an unknown name
      */
-    public static ServerTls create(List<KeyMaterial> certificates, TlsSettings settings) {
+    public static JdkServerTls create(List<KeyMaterial> certificates, TlsSettings settings) {
+        return create(certificates, settings, "");
+    }
+
+    /** @param note why this provider serves (e.g. why {@code auto} fell back), or "" */
+    static JdkServerTls create(List<KeyMaterial> certificates, TlsSettings settings, String note) {
         if (certificates.isEmpty()) {
             throw new IllegalArgumentException("at least one certificate is required for TLS");
         }
@@ -36,7 +41,8 @@ public final class SslContexts {
             SSLSessionContext sessions = context.getServerSessionContext();
             sessions.setSessionCacheSize(settings.sessionCacheSize());
             sessions.setSessionTimeout((int) Math.min(Integer.MAX_VALUE, settings.sessionTimeout().toSeconds()));
-            return new ServerTls(context, settings, certificates);
+            return new JdkServerTls(context, settings, certificates, new TlsProviderInfo(TlsProviderInfo.JDK,
+                    "JSSE, Java " + Runtime.version().feature(), note));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK cannot create a TLS context", e);
         }

@@ -5,18 +5,15 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
 /**
- * One client connection's TLS, as an explicit state machine around one {@link SSLEngine}, pure over
- * byte buffers: ciphertext goes in through {@link #receive}, plaintext comes out of
- * {@link #readPlaintext}; plaintext goes in through {@link #send} and ciphertext comes out of
- * {@link #drainTo} / {@link #writeTo}. No I/O of its own except the channel a caller hands to
- * {@code writeTo}.
+ * One client connection's TLS, as an explicit state machine around one {@link TlsSession} (the
+ * provider seam: JSSE or native), pure over byte buffers: ciphertext goes in through
+ * {@link #receive}, plaintext comes out of {@link #readPlaintext}; plaintext goes in through
+ * {@link #send} and ciphertext comes out of {@link #drainTo} / {@link #writeTo}. No I/O of its own
+ * except the channel a caller hands to {@code writeTo}.
  *
  * <p>States, and the timeout that applies in each:
  * <ul>
@@ -28,10 +25,9 @@ import javax.net.ssl.SSLHandshakeException;
  *   <li>{@code CLOSED}: nothing more will be sent; only {@link #release} remains.
  * </ul>
  *
- * <p>Buffers come from the loop's pool and are held only while bytes are pending: {@code netIn} for a
- * partial record, {@code appIn} for plaintext not yet read (zeroed on release), {@code netOut} for
- * ciphertext not yet written. An idle OPEN connection holds none. Pool buffers are sized for one
- * full record, so BUFFER_OVERFLOW is answered by draining, never by enlarging.
+ * <p>Buffers ({@link TlsBuffers}) are held only while bytes are pending; an idle OPEN connection
+ * holds none. Pool buffers are sized for one full record, so BUFFER_OVERFLOW is answered by
+ * draining, never by enlarging.
  *
  * <p>Owned by one event loop thread; no locks.
  */
@@ -56,8 +52,8 @@ public final class TlsEngine {
     }
 
     /**
-     * Runs the SSLEngine's delegated tasks (key exchange, signing: the bulk of a handshake's CPU)
-     * somewhere else and then calls {@code done} on the engine's own loop thread.
+     * Runs the session's delegated tasks (key exchange, signing: the bulk of a JSSE handshake's
+     * CPU) somewhere else and then calls {@code done} on the engine's own loop thread.
      */
     @FunctionalInterface
     public interface TaskRunner {
@@ -85,10 +81,8 @@ public final class TlsEngine {
     /** Capacity 0: position and limit can only ever be 0, so sharing it across loops is safe. */
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    private final SSLEngine engine;
-    private final BufferPool pool;
-    /** Ciphertext waiting for the socket; may hold several records so they leave in one write. */
-    private final BufferPool outPool;
+    private final TlsSession session;
+    private final TlsBuffers buffers;
     private final long handshakeDeadlineNanos;
     private State state = State.HANDSHAKING;
     private Failure failure;
@@ -99,24 +93,17 @@ public final class TlsEngine {
     private boolean outboundCloseRequested;
     /** A wrap overflowed with ciphertext pending: flushing it unblocks the engine. */
     private boolean outputBlocked;
-    private ByteBuffer netIn;
-    private ByteBuffer appIn;
     private final TaskRunner taskRunner;
     private final Runnable onTasksDone;
-    /** True while delegated tasks run on another thread: nothing may touch the SSLEngine meanwhile. */
+    /** True while delegated tasks run on another thread: nothing may touch the session meanwhile. */
     private boolean tasksRunning;
-    /** How far into {@code appIn} plaintext was ever written, so release zeroes only that much. */
-    private int appInDirty;
-    private ByteBuffer netOut;
-    /** SSLEngine's two-buffer wrap/unwrap allocate a one-element array per call; these are reused. */
-    private final ByteBuffer[] wrapSource = new ByteBuffer[1];
-    private final ByteBuffer[] unwrapTarget = new ByteBuffer[1];
+    private boolean sessionFreed;
 
     /**
      * @param handshakeDeadlineNanos on the loop's clock ({@link System#nanoTime} in production, a fake in tests)
      */
-    public TlsEngine(SSLEngine engine, BufferPool pool, long handshakeDeadlineNanos) {
-        this(engine, pool, handshakeDeadlineNanos, null, null);
+    public TlsEngine(TlsSession session, BufferPool pool, long handshakeDeadlineNanos) {
+        this(session, pool, handshakeDeadlineNanos, null, null);
     }
 
     /**
@@ -124,9 +111,9 @@ public final class TlsEngine {
      * @param onTasksDone called on the loop thread when off-loop tasks have finished; the owner then
      *                    drives the engine again (reads, flushes)
      */
-    public TlsEngine(SSLEngine engine, BufferPool pool, long handshakeDeadlineNanos, TaskRunner taskRunner,
+    public TlsEngine(TlsSession session, BufferPool pool, long handshakeDeadlineNanos, TaskRunner taskRunner,
                      Runnable onTasksDone) {
-        this(engine, pool, pool, handshakeDeadlineNanos, taskRunner, onTasksDone);
+        this(session, pool, pool, handshakeDeadlineNanos, taskRunner, onTasksDone);
     }
 
     /**
@@ -134,23 +121,22 @@ public final class TlsEngine {
      *                wrapped from one plaintext buffer (a full record and its remainder) leave in one
      *                socket write instead of two
      */
-    public TlsEngine(SSLEngine engine, BufferPool pool, BufferPool outPool, long handshakeDeadlineNanos,
+    public TlsEngine(TlsSession session, BufferPool pool, BufferPool outPool, long handshakeDeadlineNanos,
                      TaskRunner taskRunner, Runnable onTasksDone) {
-        int recordBytes = engine.getSession().getPacketBufferSize();
-        int smallest = Math.min(pool.bufferSize(), outPool.bufferSize());
-        if (smallest < recordBytes) {
-            throw new IllegalArgumentException("pool buffers (" + smallest
+        this.buffers = new TlsBuffers(pool, outPool);
+        int recordBytes = session.maxRecordBytes();
+        if (buffers.smallestBufferSize() < recordBytes) {
+            session.free();
+            throw new IllegalArgumentException("pool buffers (" + buffers.smallestBufferSize()
                     + " bytes) cannot hold one TLS record (" + recordBytes + ")");
         }
-        this.engine = engine;
-        this.pool = pool;
-        this.outPool = outPool;
+        this.session = session;
         this.handshakeDeadlineNanos = handshakeDeadlineNanos;
         this.taskRunner = taskRunner;
         this.onTasksDone = onTasksDone;
         try {
-            // Without this a server engine reports NOT_HANDSHAKING until its first unwrap.
-            engine.beginHandshake();
+            // Without this a JSSE server engine reports NOT_HANDSHAKING until its first unwrap.
+            session.beginHandshake();
         } catch (SSLException e) {
             fail(Failure.HANDSHAKE, e);
         }
@@ -181,15 +167,11 @@ public final class TlsEngine {
             throw new IllegalStateException("receive() given " + src.remaining() + " bytes, room is " + inboundRoom());
         }
         if (tasksRunning) {
-            // Keep what arrived; it is unwrapped once the tasks are done.
-            if (netIn == null) {
-                netIn = pool.acquire();
-            }
-            netIn.put(src);
+            buffers.holdInput(src); // unwrapped once the tasks are done
             return Result.TASKS_RUNNING;
         }
-        if (netIn != null) {
-            netIn.put(src);
+        if (buffers.hasHeldInput()) {
+            buffers.holdInput(src);
             return advanceHeld();
         }
         Result result = advance(src);
@@ -198,8 +180,7 @@ public final class TlsEngine {
             if (state == State.CLOSED || failure != null) {
                 src.position(src.limit());
             } else {
-                netIn = pool.acquire();
-                netIn.put(src);
+                buffers.holdInput(src);
             }
         }
         return result;
@@ -213,10 +194,10 @@ public final class TlsEngine {
         if (tasksRunning) {
             return Result.TASKS_RUNNING;
         }
-        if (outboundCloseRequested && !engine.isOutboundDone()) {
+        if (outboundCloseRequested && !session.isOutboundDone()) {
             wrapClose();
         }
-        if (netIn != null) {
+        if (buffers.hasHeldInput()) {
             return advanceHeld();
         }
         return advance(EMPTY);
@@ -224,39 +205,21 @@ public final class TlsEngine {
 
     /** How many ciphertext bytes the next {@link #receive} may take; 0 while plaintext waits to be read. */
     public int inboundRoom() {
-        if (appIn != null) {
-            return 0;
-        }
-        return netIn == null ? pool.bufferSize() : netIn.remaining();
+        return buffers.hasPlaintext() ? 0 : buffers.inputRoom();
     }
 
     /** Copies pending plaintext into dst (fill mode); releases (zeroed) the buffer once empty. */
     public int readPlaintext(ByteBuffer dst) {
-        if (appIn == null) {
-            return 0;
-        }
-        appIn.flip();
-        // Compaction only moves bytes down, so the largest limit seen bounds what was ever written.
-        appInDirty = Math.max(appInDirty, appIn.limit());
-        try {
-            return BufferPool.copyWhatFits(appIn, dst);
-        } finally {
-            appIn.compact();
-            if (appIn.position() == 0) {
-                pool.releaseZeroed(appIn, appInDirty);
-                appIn = null;
-                appInDirty = 0;
-            }
-        }
+        return buffers.readPlaintext(dst);
     }
 
     public boolean hasPlaintext() {
-        return appIn != null;
+        return buffers.hasPlaintext();
     }
 
     /** True while ciphertext bytes are held that are not yet unwrapped. */
     public boolean hasHeldInput() {
-        return netIn != null;
+        return buffers.hasHeldInput();
     }
 
     /**
@@ -289,36 +252,35 @@ public final class TlsEngine {
         if (state == State.HANDSHAKING || tasksRunning) {
             return 0;
         }
-        if (state == State.CLOSED || failure != null || outboundCloseRequested || engine.isOutboundDone()) {
+        if (state == State.CLOSED || failure != null || outboundCloseRequested || session.isOutboundDone()) {
             return -1;
         }
-        int taken = 0;
-        ensureNetOut();
+        int start = src.position();
         try {
+            ByteBuffer netOut = buffers.outputTarget();
             for (int step = 0; step < MAX_STEPS && src.hasRemaining(); step++) {
-                SSLEngineResult result = wrapFrom(src);
-                taken += result.bytesConsumed();
-                switch (result.getStatus()) {
+                TlsSession.Status status = session.wrap(src, netOut);
+                switch (status) {
                     case OK:
                         break;
                     case BUFFER_OVERFLOW:
                         if (netOut.position() == 0) {
                             fail(Failure.RECORD_TOO_LARGE, new SSLException("record larger than a pool buffer"));
                         }
-                        return taken; // drain first
+                        return src.position() - start; // drain first
                     case CLOSED:
-                        return taken == 0 ? -1 : taken;
+                        return src.position() == start ? -1 : src.position() - start;
                     case BUFFER_UNDERFLOW:
                     default:
-                        throw new IllegalStateException("wrap: " + result.getStatus());
+                        throw new IllegalStateException("wrap: " + status);
                 }
             }
-            return taken;
+            return src.position() - start;
         } catch (SSLException e) {
             fail(Failure.PROTOCOL, e);
-            return taken == 0 ? -1 : taken;
+            return src.position() == start ? -1 : src.position() - start;
         } finally {
-            releaseNetOutIfEmpty();
+            buffers.releaseOutputIfEmpty();
         }
     }
 
@@ -332,15 +294,15 @@ public final class TlsEngine {
             setState(State.CLOSING);
         }
         if (tasksRunning) {
-            return; // tasksDone() closes the engine's outbound side
+            return; // tasksDone() closes the session's outbound side
         }
-        engine.closeOutbound();
+        session.closeOutbound();
         wrapClose();
         checkClosed();
     }
 
     public boolean hasPendingOutput() {
-        return netOut != null;
+        return buffers.hasOutput();
     }
 
     /** True when the engine stopped because its output buffer is full; flush, then {@link #resume}. */
@@ -350,28 +312,22 @@ public final class TlsEngine {
 
     /** Copies pending ciphertext into dst (fill mode); for in-memory use and tests. */
     public int drainTo(ByteBuffer dst) {
-        if (netOut == null) {
+        if (!buffers.hasOutput()) {
             return 0;
         }
-        netOut.flip();
-        try {
-            return BufferPool.copyWhatFits(netOut, dst);
-        } finally {
-            netOut.compact();
-            afterDrain();
-        }
+        int copied = buffers.drainTo(dst);
+        afterDrain();
+        return copied;
     }
 
     /** Writes pending ciphertext to a non-blocking channel; returns bytes written (0 if the socket is full). */
     public int writeTo(WritableByteChannel channel) throws IOException {
-        if (netOut == null) {
+        if (!buffers.hasOutput()) {
             return 0;
         }
-        netOut.flip();
         try {
-            return channel.write(netOut); // socket write
+            return buffers.writeTo(channel);
         } finally {
-            netOut.compact();
             afterDrain();
         }
     }
@@ -387,7 +343,7 @@ public final class TlsEngine {
         return failure;
     }
 
-    /** The JDK's exception behind {@link #failure()}, for the log; may be null. */
+    /** The provider's exception behind {@link #failure()}, for the log; may be null. */
     public SSLException failureCause() {
         return failureCause;
     }
@@ -416,51 +372,50 @@ public final class TlsEngine {
 
     /** The negotiated ALPN protocol, "" when none, null before the handshake finished. */
     public String applicationProtocol() {
-        return engine.getApplicationProtocol();
+        return sessionFreed ? null : session.applicationProtocol();
     }
 
-    public SSLEngine sslEngine() {
-        return engine;
+    /** The negotiated protocol version, or null. */
+    public String protocol() {
+        return sessionFreed ? null : session.protocol();
     }
 
-    /** Returns every buffer to the pool (plaintext zeroed) and ends the state machine. Idempotent. */
+    public TlsSession session() {
+        return session;
+    }
+
+    /** Returns every buffer to the pool (plaintext zeroed), frees the session and ends the state machine. Idempotent. */
     public void release() {
-        if (netIn != null) {
-            pool.release(netIn);
-            netIn = null;
-        }
-        if (appIn != null) {
-            pool.releaseZeroed(appIn);
-            appIn = null;
-        }
-        if (netOut != null) {
-            outPool.release(netOut);
-            netOut = null;
-        }
+        buffers.releaseAll();
         if (state != State.CLOSED) {
             if (!tasksRunning) {
-                engine.closeOutbound(); // with tasks still running the engine is simply dropped
+                session.closeOutbound(); // with tasks still running the session is simply dropped
             }
             setState(State.CLOSED);
+        }
+        freeSession();
+    }
+
+    private void freeSession() {
+        // A session busy on a task thread is freed when the task hands it back (tasksDone).
+        if (!sessionFreed && !tasksRunning) {
+            sessionFreed = true;
+            session.free();
         }
     }
 
     // ---- the state machine ---------------------------------------------------------------------
 
     private Result advanceHeld() {
-        netIn.flip();
+        ByteBuffer netIn = buffers.flipHeldInput();
         try {
             return advance(netIn);
         } finally {
-            netIn.compact();
-            if (netIn.position() == 0 || state == State.CLOSED) { // CLOSED: nobody will unwrap the rest
-                pool.release(netIn);
-                netIn = null;
-            }
+            buffers.afterHeldInput(state == State.CLOSED); // CLOSED: nobody will unwrap the rest
         }
     }
 
-    /** Drives the SSLEngine over {@code in} until it needs something from the caller. */
+    /** Drives the session over {@code in} until it needs something from the caller. */
     private Result advance(ByteBuffer in) {
         for (int step = 0; step < MAX_STEPS; step++) {
             if (state == State.CLOSED) {
@@ -470,7 +425,7 @@ public final class TlsEngine {
                 return Result.FAILED;
             }
             Result result;
-            HandshakeStatus status = engine.getHandshakeStatus();
+            TlsSession.Handshake status = session.handshakeStatus();
             switch (status) {
                 case NEED_TASK:
                     result = runDelegatedTasks();
@@ -479,18 +434,16 @@ public final class TlsEngine {
                     result = wrapHandshake();
                     break;
                 case NEED_UNWRAP:
-                case NEED_UNWRAP_AGAIN:
-                    if (engine.isInboundDone()) {
+                    if (session.isInboundDone()) {
                         return Result.INBOUND_CLOSED; // e.g. TLS 1.2 after our close_notify; we do not wait
                     }
                     result = unwrap(in);
                     break;
-                case NOT_HANDSHAKING:
-                case FINISHED:
+                case DONE:
                     if (state == State.HANDSHAKING) {
                         setState(State.OPEN);
                     }
-                    if (inboundClosed || engine.isInboundDone()) {
+                    if (inboundClosed || session.isInboundDone()) {
                         return Result.INBOUND_CLOSED;
                     }
                     if (!in.hasRemaining()) {
@@ -513,34 +466,23 @@ public final class TlsEngine {
         if (!in.hasRemaining()) {
             return Result.NEED_INPUT;
         }
-        boolean wasOpen = state == State.OPEN;
-        if (appIn == null) {
-            appIn = pool.acquire();
-        }
-        SSLEngineResult result;
+        TlsSession.Status status;
         try {
-            result = unwrapInto(in);
+            status = session.unwrap(in, buffers.plaintextTarget());
         } catch (SSLHandshakeException e) {
             return fail(state == State.HANDSHAKING ? Failure.HANDSHAKE : Failure.RENEGOTIATION_REFUSED, e);
         } catch (SSLException e) {
             return fail(state == State.HANDSHAKING ? Failure.HANDSHAKE : Failure.PROTOCOL, e);
         } finally {
-            if (appIn != null && appIn.position() == 0) {
-                pool.release(appIn); // held no plaintext, nothing to zero
-                appIn = null;
-            }
+            buffers.releasePlaintextIfUnused();
         }
-        HandshakeStatus after = result.getHandshakeStatus();
-        if (wasOpen && isRenegotiation(after)) {
-            return fail(Failure.RENEGOTIATION_REFUSED, new SSLException("client-initiated renegotiation refused"));
-        }
-        switch (result.getStatus()) {
+        switch (status) {
             case OK:
                 return null;
             case BUFFER_UNDERFLOW:
                 return Result.NEED_INPUT; // partial record: the caller keeps the rest in netIn
             case BUFFER_OVERFLOW:
-                if (appIn != null) {
+                if (buffers.hasPlaintext()) {
                     return Result.NEED_PLAINTEXT_READ;
                 }
                 return fail(Failure.RECORD_TOO_LARGE, new SSLException("record larger than a pool buffer"));
@@ -552,82 +494,69 @@ public final class TlsEngine {
                 }
                 return null;
             default:
-                throw new IllegalStateException("unwrap: " + result.getStatus());
+                throw new IllegalStateException("unwrap: " + status);
         }
-    }
-
-    /**
-     * TLS 1.2 renegotiation (RFC 5746) is refused: a new handshake on an open connection lets a
-     * client make us do expensive work at will. TLS 1.3 has none; its post-handshake KeyUpdate
-     * (RFC 8446 §4.6.3) legitimately needs a wrap, so only 1.2 sessions are checked.
-     */
-    private boolean isRenegotiation(HandshakeStatus after) {
-        return after != HandshakeStatus.NOT_HANDSHAKING && after != HandshakeStatus.FINISHED
-                && !engine.isInboundDone() && !engine.isOutboundDone()
-                && "TLSv1.2".equals(engine.getSession().getProtocol());
     }
 
     private Result wrapHandshake() {
-        ensureNetOut();
-        SSLEngineResult result;
+        TlsSession.Status status;
         try {
-            result = wrapFrom(EMPTY);
+            status = session.wrap(EMPTY, buffers.outputTarget());
         } catch (SSLException e) {
-            releaseNetOutIfEmpty();
+            buffers.releaseOutputIfEmpty();
             return fail(state == State.HANDSHAKING ? Failure.HANDSHAKE : Failure.PROTOCOL, e);
         }
-        releaseNetOutIfEmpty();
-        switch (result.getStatus()) {
+        buffers.releaseOutputIfEmpty();
+        switch (status) {
             case OK:
                 return null;
             case BUFFER_OVERFLOW:
-                if (netOut != null) {
+                if (buffers.hasOutput()) {
                     outputBlocked = true;
                     return Result.NEED_FLUSH;
                 }
                 return fail(Failure.RECORD_TOO_LARGE, new SSLException("handshake record larger than a pool buffer"));
             case CLOSED:
                 checkClosed(); // our close_notify went out with it
-                return engine.isInboundDone() || inboundClosed ? Result.INBOUND_CLOSED : null;
+                return session.isInboundDone() || inboundClosed ? Result.INBOUND_CLOSED : null;
             case BUFFER_UNDERFLOW:
             default:
-                throw new IllegalStateException("wrap: " + result.getStatus());
+                throw new IllegalStateException("wrap: " + status);
         }
     }
 
     /** Wraps close_notify or a fatal alert, as far as the output buffer allows. */
     private void wrapClose() {
-        for (int step = 0; step < MAX_STEPS && !engine.isOutboundDone(); step++) {
-            ensureNetOut();
-            SSLEngineResult result;
+        for (int step = 0; step < MAX_STEPS && !session.isOutboundDone(); step++) {
+            ByteBuffer netOut = buffers.outputTarget();
+            int before = netOut.position();
+            TlsSession.Status status;
             try {
-                result = wrapFrom(EMPTY);
+                status = session.wrap(EMPTY, netOut);
             } catch (SSLException e) {
                 break; // nothing sensible left to send
             } finally {
-                releaseNetOutIfEmpty();
+                buffers.releaseOutputIfEmpty();
             }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                outputBlocked = netOut != null;
+            if (status == TlsSession.Status.BUFFER_OVERFLOW) {
+                outputBlocked = buffers.hasOutput();
                 return;
             }
-            if (result.bytesProduced() == 0) {
+            if (buffers.outputBytes() == before) {
                 break;
             }
         }
     }
 
     /**
-     * The key exchange and the signature run here: ~1-3 ms of pure-Java EC arithmetic per full
+     * JSSE's key exchange and signature run here: ~1-3 ms of pure-Java EC arithmetic per full
      * handshake. Inline, fifty new clients stalled every keep-alive request on the loop for over
      * 100 ms (benchmarked), so with a runner they go to other threads and the loop serves on.
      * Returns null to keep going (inline) or {@link Result#TASKS_RUNNING}.
      */
     private Result runDelegatedTasks() {
         if (taskRunner == null) {
-            for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
-                task.run();
-            }
+            runAllTasks();
             return null;
         }
         tasksRunning = true;
@@ -635,9 +564,9 @@ public final class TlsEngine {
         return Result.TASKS_RUNNING;
     }
 
-    /** On the runner's thread: only the SSLEngine is touched, never our buffers or state. */
+    /** On the runner's thread: only the session is touched, never our buffers or state. */
     private void runAllTasks() {
-        for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
+        for (Runnable task = session.delegatedTask(); task != null; task = session.delegatedTask()) {
             task.run();
         }
     }
@@ -646,10 +575,11 @@ public final class TlsEngine {
     private void tasksDone() {
         tasksRunning = false;
         if (state == State.CLOSED) {
+            freeSession();
             return;
         }
-        if (outboundCloseRequested && !engine.isOutboundDone()) {
-            engine.closeOutbound();
+        if (outboundCloseRequested && !session.isOutboundDone()) {
+            session.closeOutbound();
             wrapClose();
             checkClosed();
         }
@@ -675,10 +605,10 @@ public final class TlsEngine {
         }
         outboundCloseRequested = true;
         if (tasksRunning) {
-            release(); // the engine is busy on another thread; no alert, just drop it
+            release(); // the session is busy on another thread; no alert, just drop it
             return Result.FAILED;
         }
-        engine.closeOutbound();
+        session.closeOutbound();
         wrapClose();
         checkClosed();
         return Result.FAILED;
@@ -690,19 +620,14 @@ public final class TlsEngine {
             failure = kind;
             LOG.log(Level.DEBUG, "TLS failure {0}", kind);
         }
-        if (!tasksRunning) {
-            engine.closeOutbound();
-        }
         release();
         return Result.FAILED;
     }
 
     private void afterDrain() {
-        if (netOut.position() == 0) {
-            outPool.release(netOut);
-            netOut = null;
+        if (!buffers.hasOutput()) {
             outputBlocked = false;
-            if (outboundCloseRequested && !engine.isOutboundDone()) {
+            if (outboundCloseRequested && !session.isOutboundDone() && state != State.CLOSED) {
                 wrapClose();
             }
         }
@@ -710,40 +635,9 @@ public final class TlsEngine {
     }
 
     private void checkClosed() {
-        if (state == State.CLOSING && engine.isOutboundDone() && netOut == null) {
+        if (state == State.CLOSING && session.isOutboundDone() && !buffers.hasOutput()) {
             // close_notify or alert is out; unread plaintext stays readable until release().
             setState(State.CLOSED);
-        }
-    }
-
-    private SSLEngineResult wrapFrom(ByteBuffer src) throws SSLException {
-        wrapSource[0] = src;
-        try {
-            return engine.wrap(wrapSource, 0, 1, netOut);
-        } finally {
-            wrapSource[0] = null;
-        }
-    }
-
-    private SSLEngineResult unwrapInto(ByteBuffer src) throws SSLException {
-        unwrapTarget[0] = appIn;
-        try {
-            return engine.unwrap(src, unwrapTarget, 0, 1);
-        } finally {
-            unwrapTarget[0] = null;
-        }
-    }
-
-    private void ensureNetOut() {
-        if (netOut == null) {
-            netOut = outPool.acquire();
-        }
-    }
-
-    private void releaseNetOutIfEmpty() {
-        if (netOut != null && netOut.position() == 0) {
-            outPool.release(netOut);
-            netOut = null;
         }
     }
 

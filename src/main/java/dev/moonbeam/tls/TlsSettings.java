@@ -11,7 +11,7 @@ import javax.net.ssl.SSLContext;
  * constructor refuses anything weaker, naming the offending value.
  *
  * @param protocols TLS versions offered; only {@code TLSv1.3} and {@code TLSv1.2} (RFC 8996 retired 1.0 and 1.1)
- * @param cipherSuites suites in server preference order; AEAD only
+ * @param cipherSuites suites in server preference order; AEAD only; IANA or OpenSSL names, kept as IANA names
  * @param cipherOrder whose preference picks the suite
  * @param applicationProtocols ALPN protocols offered (RFC 7301)
  * @param sessionCacheSize sessions kept for resumption (0 = JDK's unlimited)
@@ -53,7 +53,7 @@ public record TlsSettings(
 
     public TlsSettings {
         protocols = List.copyOf(protocols);
-        cipherSuites = List.copyOf(cipherSuites);
+        cipherSuites = cipherSuites.stream().map(CipherSuiteNames::toIana).toList();
         applicationProtocols = List.copyOf(applicationProtocols);
         if (protocols.isEmpty()) {
             throw new IllegalArgumentException("tls protocols: at least one of TLSv1.3, TLSv1.2 is required");

@@ -41,6 +41,12 @@ public final class TlsSetup {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(configFile, "ssl", e.getMessage(), e);
         }
-        return SslContexts.create(certificates, settings);
+        try {
+            return TlsProviders.create(certificates, settings, config.provider());
+        } catch (javax.net.ssl.SSLException e) {
+            String key = config.provider().equals("native") && e.getMessage().startsWith("native TLS cannot load")
+                    ? "ssl.provider" : "ssl";
+            throw new ConfigException(configFile, key, e.getMessage(), e);
+        }
     }
 }

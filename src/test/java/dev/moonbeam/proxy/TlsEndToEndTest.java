@@ -304,8 +304,8 @@ class TlsEndToEndTest {
                 assertThat(StreamingTest.digest(md)).as("download checksum").isEqualTo(want);
             }
             Worker worker = proxy.proxy.workers().get(0);
-            int peak = onLoop(proxy, () -> worker.loop().buffers().peakOutstanding() + worker.tlsBuffers().peakOutstanding()
-                    + worker.tlsOutBuffers().peakOutstanding());
+            int peak = onLoop(proxy, () -> worker.loop().buffers().peakOutstanding() + worker.tlsBuffers(false).peakOutstanding() + worker.tlsBuffers(true).peakOutstanding()
+                    + worker.tlsOutBuffers(false).peakOutstanding() + worker.tlsOutBuffers(true).peakOutstanding());
             System.out.printf("TLS: 100 MiB up and down in %d ms; proxy buffers peak %d%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), peak);
             assertThat(peak).as("buffers are bounded, never the body").isLessThanOrEqualTo(10);
@@ -787,8 +787,8 @@ class TlsEndToEndTest {
         int buffers = -1;
         int clients = -1;
         for (int i = 0; i < 250; i++) { // 5 s
-            buffers = onLoop(proxy, () -> worker.loop().buffers().outstanding() + worker.tlsBuffers().outstanding()
-                    + worker.tlsOutBuffers().outstanding());
+            buffers = onLoop(proxy, () -> worker.loop().buffers().outstanding() + worker.tlsBuffers(false).outstanding() + worker.tlsBuffers(true).outstanding()
+                    + worker.tlsOutBuffers(false).outstanding() + worker.tlsOutBuffers(true).outstanding());
             clients = onLoop(proxy, worker::openClients);
             if (buffers == 0 && clients == 0) {
                 return;

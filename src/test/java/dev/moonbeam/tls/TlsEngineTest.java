@@ -37,7 +37,7 @@ class TlsEngineTest {
     }
 
     private TlsEngine newServer() {
-        return new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos());
+        return new TlsEngine(tls.newSession(), pool, START + HANDSHAKE_TIMEOUT.toNanos());
     }
 
     private static TestClient newClient(String protocol) throws Exception {
@@ -273,7 +273,7 @@ class TlsEngineTest {
         java.util.List<String> taskThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
         int[] callbacks = {0};
         try {
-            TlsEngine server = new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
+            TlsEngine server = new TlsEngine(tls.newSession(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
                     (tasks, done) -> executor.execute(() -> {
                         taskThreads.add(Thread.currentThread().getName());
                         tasks.run();
@@ -312,7 +312,7 @@ class TlsEngineTest {
         java.util.concurrent.LinkedBlockingQueue<Runnable> loopQueue = new java.util.concurrent.LinkedBlockingQueue<>();
         Thread[] worker = new Thread[1];
         int[] callbacks = {0};
-        TlsEngine server = new TlsEngine(tls.newEngine(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
+        TlsEngine server = new TlsEngine(tls.newSession(), pool, START + HANDSHAKE_TIMEOUT.toNanos(),
                 (tasks, done) -> {
                     worker[0] = new Thread(() -> {
                         try {
@@ -356,7 +356,7 @@ class TlsEngineTest {
             body[i] = (byte) ('a' + i % 26);
         }
         BufferPool outPool = BufferPool.heap(2 * pool.bufferSize(), 4);
-        TlsEngine coalescing = new TlsEngine(tls.newEngine(), pool, outPool, START + HANDSHAKE_TIMEOUT.toNanos(),
+        TlsEngine coalescing = new TlsEngine(tls.newSession(), pool, outPool, START + HANDSHAKE_TIMEOUT.toNanos(),
                 null, null);
         TestClient client = newClient("TLSv1.3");
         client.step();

@@ -35,7 +35,7 @@ final class TlsPair {
     TlsPair(ServerTls tls, javax.net.ssl.SSLContext clientContext, String clientProtocol, String sni, int maxChunk)
             throws Exception {
         channel = new MemoryChannel(maxChunk);
-        engine = new TlsEngine(tls.newEngine(), pool, START_NANOS + tls.settings().handshakeTimeout().toNanos());
+        engine = new TlsEngine(tls.newSession(), pool, START_NANOS + tls.settings().handshakeTimeout().toNanos());
         transport = new TlsTransport(channel, engine, scratch);
         client = new TestClient(clientContext, clientProtocol, sni);
     }

@@ -51,7 +51,7 @@ class TlsSettingsTest {
 
     @Test
     void enginesCarryTheSettings() throws Exception {
-        ServerTls tls = SslContexts.create(List.of(Fixtures.ec()),
+        JdkServerTls tls = SslContexts.create(List.of(Fixtures.ec()),
                 TlsSettings.defaults().withProtocols(List.of("TLSv1.2")));
         SSLEngine engine = tls.newEngine("203.0.113.9", 51000);
         assertThat(engine.getUseClientMode()).isFalse();

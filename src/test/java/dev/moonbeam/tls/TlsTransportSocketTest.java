@@ -119,7 +119,7 @@ class TlsTransportSocketTest {
             assertThat(channel).as("accepted in time").isNotNull();
             channel.configureBlocking(false);
             TlsTransport transport = new TlsTransport(channel,
-                    new TlsEngine(tls.newEngine(), pool, System.nanoTime() + 10_000_000_000L),
+                    new TlsEngine(tls.newSession(), pool, System.nanoTime() + 10_000_000_000L),
                     ByteBuffer.allocateDirect(BufferPool.DEFAULT_BUFFER_SIZE));
             SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             ByteBuffer in = ByteBuffer.allocate(4096);

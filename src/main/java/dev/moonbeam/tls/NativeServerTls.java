@@ -1,0 +1,318 @@
+package dev.moonbeam.tls;
+
+import io.netty.internal.tcnative.Buffer;
+import io.netty.internal.tcnative.CertificateCallback;
+import io.netty.internal.tcnative.SSL;
+import io.netty.internal.tcnative.SSLContext;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
+
+/**
+ * {@link ServerTls} on BoringSSL: one native {@code SSL_CTX} shared by every loop (BoringSSL locks
+ * its session cache and ticket keys internally), so a session resumes on whichever loop the
+ * client's next connection lands. Certificates are parsed into native chains and keys once; a
+ * certificate callback picks one per handshake from the SNI name and the signature algorithms the
+ * client accepts (the same choice as the JSSE path's {@link SniKeyManager}).
+ *
+ * <p>Native memory is reference-counted: one reference for the configuration itself (dropped by
+ * {@link #retire()}) and one per live session. The context, chains and keys are freed when the
+ * count reaches zero, so a reload never frees what a handshake in flight still uses.
+ *
+ * <p>Thread-safe: {@link #newSession()} is called by every loop.
+ */
+final class NativeServerTls implements ServerTls {
+    private static final System.Logger LOG = System.getLogger(NativeServerTls.class.getName());
+    /**
+     * BoringSSL's writes while reading (a handshake flight, tickets, alerts) wait here until the
+     * next wrap; a larger flight simply continues straight into the output buffer. Held for the
+     * connection's life, so kept small: it is most of the per-connection cost of an idle one.
+     */
+    private static final int NON_APPLICATION_BUFFER_BYTES = 2048;
+    private static final byte[] SESSION_ID_CONTEXT = "moonbeam".getBytes(StandardCharsets.US_ASCII);
+    private static final TicketKeys TICKET_KEYS = new TicketKeys(TlsSettings.DEFAULT_SESSION_TIMEOUT.toNanos());
+
+    private final long context;
+    private final long[] chains;
+    private final long[] keys;
+    private final TlsSettings settings;
+    private final List<KeyMaterial> certificates;
+    private final TlsProviderInfo provider;
+    private final SniKeyManager chooser;
+    private final AtomicInteger references = new AtomicInteger(1);
+    private volatile int ticketGeneration;
+
+    private NativeServerTls(long context, long[] chains, long[] keys, TlsSettings settings,
+                            List<KeyMaterial> certificates, TlsProviderInfo provider) {
+        this.context = context;
+        this.chains = chains;
+        this.keys = keys;
+        this.settings = settings;
+        this.certificates = List.copyOf(certificates);
+        this.provider = provider;
+        this.chooser = new SniKeyManager(certificates);
+    }
+
+    /** Needs {@link BoringSslLibrary} loaded. */
+    static NativeServerTls create(List<KeyMaterial> certificates, TlsSettings settings, TlsProviderInfo provider)
+            throws SSLException {
+        if (certificates.isEmpty()) {
+            throw new IllegalArgumentException("at least one certificate is required for TLS");
+        }
+        long context = 0;
+        long[] chains = new long[certificates.size()];
+        long[] keys = new long[certificates.size()];
+        try {
+            context = SSLContext.make(protocolMask(settings.protocols()), SSL.SSL_MODE_SERVER);
+            configure(context, settings);
+            for (int i = 0; i < certificates.size(); i++) {
+                chains[i] = parseChain(certificates.get(i).chain());
+                keys[i] = parseKey(certificates.get(i));
+            }
+            NativeServerTls tls = new NativeServerTls(context, chains, keys, settings, certificates, provider);
+            SSLContext.setCertificateCallback(context, tls.new CertificateChooser());
+            tls.applyTicketKeys(TICKET_KEYS.refresh(System.nanoTime()));
+            return tls;
+        } catch (Exception e) {
+            freeAll(context, chains, keys);
+            SSL.clearError();
+            throw e instanceof SSLException ssl ? ssl : new SSLException("BoringSSL: " + e.getMessage(), e);
+        }
+    }
+
+    private static void configure(long context, TlsSettings settings) throws Exception {
+        // tcnative's make() opens BoringSSL from TLS 1.0 to 1.3 whatever mask it is given; close it
+        // down to what is configured (RFC 8996 retired 1.0 and 1.1).
+        int noVersions = SSL.SSL_OP_NO_TLSv1 | SSL.SSL_OP_NO_TLSv1_1;
+        if (!settings.protocols().contains("TLSv1.2")) {
+            noVersions |= SSL.SSL_OP_NO_TLSv1_2;
+        }
+        if (!settings.protocols().contains("TLSv1.3")) {
+            noVersions |= SSL.SSL_OP_NO_TLSv1_3;
+        }
+        SSLContext.setOptions(context, noVersions);
+        SSLContext.setMode(context, SSLContext.getMode(context) | SSL.SSL_MODE_RELEASE_BUFFERS);
+        if (settings.cipherOrder() == TlsSettings.CipherOrder.SERVER) {
+            SSLContext.setOptions(context, SSL.SSL_OP_CIPHER_SERVER_PREFERENCE);
+        }
+        List<String> tls12 = new ArrayList<>();
+        for (String suite : settings.cipherSuites()) {
+            String openSslName = CipherSuiteNames.toOpenSsl(suite);
+            if (openSslName != null) {
+                tls12.add(openSslName);
+            }
+        }
+        if (settings.protocols().contains("TLSv1.2")) {
+            if (tls12.isEmpty()) {
+                throw new SSLException("TLSv1.2 is enabled but no TLS 1.2 cipher suite is configured");
+            }
+            SSLContext.setCipherSuite(context, String.join(":", tls12), false);
+        }
+        SSLContext.setAlpnProtos(context, settings.applicationProtocols().toArray(new String[0]),
+                SSL.SSL_SELECTOR_FAILURE_NO_ADVERTISE);
+        SSLContext.setSessionIdContext(context, SESSION_ID_CONTEXT);
+        SSLContext.setSessionCacheMode(context, SSL.SSL_SESS_CACHE_SERVER);
+        SSLContext.setSessionCacheSize(context, settings.sessionCacheSize());
+        SSLContext.setSessionCacheTimeout(context, settings.sessionTimeout().toSeconds());
+        // One TLS 1.3 ticket per handshake (BoringSSL's default is two): a browser uses one per connection.
+        SSLContext.setNumTickets(context, 1);
+    }
+
+    private static int protocolMask(List<String> protocols) {
+        int mask = 0;
+        for (String protocol : protocols) {
+            mask |= "TLSv1.3".equals(protocol) ? SSL.SSL_PROTOCOL_TLSV1_3 : SSL.SSL_PROTOCOL_TLSV1_2;
+        }
+        return mask;
+    }
+
+    @Override
+    public TlsSession newSession() {
+        for (int seen = references.get(); ; seen = references.get()) {
+            if (seen <= 0) {
+                throw new IllegalStateException("this TLS configuration was replaced and freed");
+            }
+            if (references.compareAndSet(seen, seen + 1)) {
+                break;
+            }
+        }
+        int generation = TICKET_KEYS.refresh(System.nanoTime());
+        if (generation != ticketGeneration) {
+            applyTicketKeys(generation);
+        }
+        long ssl = SSL.newSSL(context, true);
+        long bio = SSL.bioNewByteBuffer(ssl, NON_APPLICATION_BUFFER_BYTES);
+        return new NativeTlsSession(this, ssl, bio);
+    }
+
+    private void applyTicketKeys(int generation) {
+        SSLContext.setSessionTicketKeys(context, TICKET_KEYS.keys());
+        ticketGeneration = generation;
+    }
+
+    /** A session made by this configuration was freed. */
+    void sessionFreed() {
+        release();
+    }
+
+    @Override
+    public void retire() {
+        release();
+    }
+
+    private void release() {
+        if (references.decrementAndGet() == 0) {
+            freeAll(context, chains, keys);
+        }
+    }
+
+    private static void freeAll(long context, long[] chains, long[] keys) {
+        for (long chain : chains) {
+            if (chain != 0) {
+                SSL.freeX509Chain(chain);
+            }
+        }
+        for (long key : keys) {
+            if (key != 0) {
+                SSL.freePrivateKey(key);
+            }
+        }
+        if (context != 0) {
+            SSLContext.free(context);
+        }
+    }
+
+    @Override
+    public boolean directBuffers() {
+        return true;
+    }
+
+    @Override
+    public TlsSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public List<KeyMaterial> certificates() {
+        return certificates;
+    }
+
+    @Override
+    public TlsProviderInfo provider() {
+        return provider;
+    }
+
+    /** Native resources still held (tests: 0 after retire and every session freed). */
+    int references() {
+        return references.get();
+    }
+
+    /** Session-cache and ticket counters, for tests that check resumption really happened. */
+    long resumptions() {
+        return SSLContext.sessionHits(context) + SSLContext.sessionTicketKeyResume(context);
+    }
+
+    /**
+     * Runs inside BoringSSL's handshake, on the loop thread that drives it. An exception here fails
+     * the handshake (tcnative turns it into an error return).
+     */
+    private final class CertificateChooser implements CertificateCallback {
+        @Override
+        public void handle(long ssl, byte[] keyTypes, byte[][] issuers) throws Exception {
+            String hostName = SSL.getSniHostname(ssl);
+            String name = hostName == null ? null : hostName.toLowerCase(Locale.ROOT);
+            boolean ecdsa = false;
+            boolean rsa = false;
+            String[] algorithms = SSL.getSigAlgs(ssl);
+            if (algorithms == null) {
+                rsa = true; // TLS 1.2 without signature_algorithms: RSA/SHA-1 is implied (RFC 5246 §7.4.1.4.1)
+            } else {
+                for (String algorithm : algorithms) {
+                    ecdsa |= algorithm.startsWith("ecdsa");
+                    rsa |= algorithm.startsWith("rsa");
+                }
+            }
+            String alias = ecdsa ? chooser.choose("EC", name) : null;
+            if (alias == null && rsa) {
+                alias = chooser.choose("RSA", name);
+            }
+            if (alias == null) {
+                throw new SSLException("no certificate for " + (name == null ? "a client without SNI" : name)
+                        + " matches the client's signature algorithms");
+            }
+            int index = Integer.parseInt(alias);
+            SSL.setKeyMaterial(ssl, chains[index], keys[index]);
+        }
+    }
+
+    // ---- key material --------------------------------------------------------------------------
+
+    private static long parseChain(List<X509Certificate> chain) throws Exception {
+        StringBuilder pem = new StringBuilder();
+        for (X509Certificate certificate : chain) {
+            appendPem(pem, "CERTIFICATE", encoded(certificate));
+        }
+        byte[] bytes = pem.toString().getBytes(StandardCharsets.US_ASCII);
+        long bio = toBio(bytes);
+        try {
+            return SSL.parseX509Chain(bio);
+        } finally {
+            SSL.freeBIO(bio);
+        }
+    }
+
+    private static long parseKey(KeyMaterial material) throws Exception {
+        byte[] der = material.key().getEncoded(); // PKCS#8 for both RSA and EC keys
+        if (der == null) {
+            throw new SSLException("the private key of " + material.leaf().getSubjectX500Principal()
+                    + " cannot be exported (a hardware key?); use ssl.provider \"jdk\"");
+        }
+        StringBuilder pem = new StringBuilder();
+        appendPem(pem, "PRIVATE KEY", der);
+        byte[] bytes = pem.toString().getBytes(StandardCharsets.US_ASCII);
+        java.util.Arrays.fill(der, (byte) 0);
+        long bio = toBio(bytes);
+        java.util.Arrays.fill(bytes, (byte) 0);
+        try {
+            return SSL.parsePrivateKey(bio, null);
+        } finally {
+            SSL.freeBIO(bio);
+        }
+    }
+
+    private static byte[] encoded(X509Certificate certificate) throws SSLException {
+        try {
+            return certificate.getEncoded();
+        } catch (CertificateEncodingException e) {
+            throw new SSLException("cannot encode certificate " + certificate.getSubjectX500Principal(), e);
+        }
+    }
+
+    private static void appendPem(StringBuilder pem, String type, byte[] der) {
+        pem.append("-----BEGIN ").append(type).append("-----\n")
+                .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der))
+                .append("\n-----END ").append(type).append("-----\n");
+    }
+
+    private static long toBio(byte[] bytes) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
+        buffer.put(bytes);
+        long bio = SSL.newMemBIO();
+        int written = SSL.bioWrite(bio, Buffer.address(buffer), bytes.length);
+        for (int i = 0; i < bytes.length; i++) {
+            buffer.put(i, (byte) 0); // the key's PEM does not linger in native memory
+        }
+        if (written != bytes.length) {
+            SSL.freeBIO(bio);
+            throw new SSLException("BoringSSL took " + written + " of " + bytes.length + " bytes of key material");
+        }
+        return bio;
+    }
+}
