@@ -23,9 +23,30 @@ public final class JdkServerTls implements ServerTls {
         this.provider = provider;
     }
 
+    /** Sessions made and not freed; counted like the native provider's so leak checks cover both. */
+    private final java.util.concurrent.atomic.AtomicInteger liveSessions = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean retired;
+    private final Runnable sessionFreed = liveSessions::decrementAndGet;
+
     @Override
     public TlsSession newSession() {
-        return new JdkTlsSession(newEngine());
+        liveSessions.incrementAndGet();
+        return new JdkTlsSession(newEngine(), sessionFreed);
+    }
+
+    @Override
+    public int liveSessions() {
+        return liveSessions.get();
+    }
+
+    @Override
+    public boolean released() {
+        return retired && liveSessions.get() == 0;
+    }
+
+    @Override
+    public void retire() {
+        retired = true;
     }
 
     @Override

@@ -18,10 +18,14 @@ public final class JdkTlsSession implements TlsSession {
     /** SSLEngine's two-buffer wrap/unwrap allocate a one-element array per call; these are reused. */
     private final ByteBuffer[] wrapSource = new ByteBuffer[1];
     private final ByteBuffer[] unwrapTarget = new ByteBuffer[1];
+    private final Runnable onFree;
     private boolean handshakeDone;
+    private boolean freed;
 
-    public JdkTlsSession(SSLEngine engine) {
+    /** @param onFree called once, by the first {@link #free()} */
+    public JdkTlsSession(SSLEngine engine, Runnable onFree) {
         this.engine = engine;
+        this.onFree = onFree;
     }
 
     @Override
@@ -138,7 +142,11 @@ public final class JdkTlsSession implements TlsSession {
 
     @Override
     public void free() {
-        // Garbage-collected; nothing native to free.
+        // Garbage-collected; nothing native to free, only the count to keep.
+        if (!freed) {
+            freed = true;
+            onFree.run();
+        }
     }
 
     /** The engine itself, for tests that inspect its parameters. */

@@ -36,7 +36,6 @@ final class NativeServerTls implements ServerTls {
      * connection's life, so kept small: it is most of the per-connection cost of an idle one.
      */
     private static final int NON_APPLICATION_BUFFER_BYTES = 2048;
-    private static final byte[] SESSION_ID_CONTEXT = "moonbeam".getBytes(StandardCharsets.US_ASCII);
     private static final TicketKeys TICKET_KEYS = new TicketKeys(TlsSettings.DEFAULT_SESSION_TIMEOUT.toNanos());
 
     private final long context;
@@ -72,6 +71,7 @@ final class NativeServerTls implements ServerTls {
         try {
             context = SSLContext.make(protocolMask(settings.protocols()), SSL.SSL_MODE_SERVER);
             configure(context, settings);
+            SSLContext.setSessionIdContext(context, sessionIdContext(certificates));
             for (int i = 0; i < certificates.size(); i++) {
                 chains[i] = parseChain(certificates.get(i).chain());
                 keys[i] = parseKey(certificates.get(i));
@@ -117,12 +117,27 @@ final class NativeServerTls implements ServerTls {
         }
         SSLContext.setAlpnProtos(context, settings.applicationProtocols().toArray(new String[0]),
                 SSL.SSL_SELECTOR_FAILURE_NO_ADVERTISE);
-        SSLContext.setSessionIdContext(context, SESSION_ID_CONTEXT);
         SSLContext.setSessionCacheMode(context, SSL.SSL_SESS_CACHE_SERVER);
         SSLContext.setSessionCacheSize(context, settings.sessionCacheSize());
         SSLContext.setSessionCacheTimeout(context, settings.sessionTimeout().toSeconds());
         // One TLS 1.3 ticket per handshake (BoringSSL's default is two): a browser uses one per connection.
         SSLContext.setNumTickets(context, 1);
+    }
+
+    /**
+     * BoringSSL resumes a session (from its cache or a ticket) only under the same session-ID
+     * context. Deriving it from the certificates means a reload that keeps them keeps every
+     * session resumable, while a reload that replaces them (say, after a key compromise) makes
+     * every client authenticate against the new certificate.
+     */
+    private static byte[] sessionIdContext(List<KeyMaterial> certificates) throws Exception {
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        for (KeyMaterial material : certificates) {
+            for (X509Certificate certificate : material.chain()) {
+                digest.update(encoded(certificate));
+            }
+        }
+        return digest.digest(); // 32 bytes, SSL_MAX_SID_CTX_LENGTH
     }
 
     private static int protocolMask(List<String> protocols) {
@@ -162,9 +177,23 @@ final class NativeServerTls implements ServerTls {
         release();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean retired = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void retire() {
-        release();
+        if (retired.compareAndSet(false, true)) {
+            release();
+        }
+    }
+
+    @Override
+    public int liveSessions() {
+        return Math.max(0, references.get() - (retired.get() ? 0 : 1));
+    }
+
+    @Override
+    public boolean released() {
+        return references.get() == 0;
     }
 
     private void release() {
@@ -207,11 +236,6 @@ final class NativeServerTls implements ServerTls {
     @Override
     public TlsProviderInfo provider() {
         return provider;
-    }
-
-    /** Native resources still held (tests: 0 after retire and every session freed). */
-    int references() {
-        return references.get();
     }
 
     /** Session-cache and ticket counters, for tests that check resumption really happened. */

@@ -24,10 +24,15 @@ public interface ServerTls {
         return false;
     }
 
+    /** Sessions made and not yet freed (tests and leak checks). */
+    int liveSessions();
+
+    /** True once {@link #retire()} was called and every session was freed: nothing native is held. */
+    boolean released();
+
     /**
      * This configuration no longer makes new sessions (a reload replaced it, or the proxy stopped).
      * Native resources are freed once the last session made from it is freed too.
      */
-    default void retire() {
-    }
+    void retire();
 }

@@ -40,10 +40,15 @@ final class TlsClient implements AutoCloseable {
      * @param alpn ALPN protocols offered, or empty for no ALPN extension
      */
     TlsClient(int port, String sniName, List<String> protocols, List<String> alpn) throws IOException {
+        this(TRUST_ALL, port, sniName, protocols, alpn);
+    }
+
+    /** @param context the client's context, whose session cache decides what it offers to resume */
+    TlsClient(SSLContext context, int port, String sniName, List<String> protocols, List<String> alpn) throws IOException {
         raw = new Socket(InetAddress.getLoopbackAddress(), port);
         raw.setSoTimeout(10_000);
         raw.setTcpNoDelay(true);
-        socket = (SSLSocket) TRUST_ALL.getSocketFactory().createSocket(raw, "127.0.0.1", port, true);
+        socket = (SSLSocket) context.getSocketFactory().createSocket(raw, "127.0.0.1", port, true);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setProtocols(protocols.toArray(new String[0]));
         parameters.setServerNames(sniName == null ? List.of() : List.of(new SNIHostName(sniName)));
@@ -124,9 +129,10 @@ final class TlsClient implements AutoCloseable {
     }
 
     /** Accepts every certificate and host name: these tests check the certificate themselves. */
-    static final SSLContext TRUST_ALL = trustAll();
+    static final SSLContext TRUST_ALL = newTrustAllContext();
 
-    private static SSLContext trustAll() {
+    /** A trust-all context with its own, empty client session cache. */
+    static SSLContext newTrustAllContext() {
         TrustManager trustAll = new X509ExtendedTrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.moonbeam.tls.KeyMaterial;
+import dev.moonbeam.tls.TestProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -38,9 +39,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * TLS termination end to end: a real MoonBeam with an {@code ssl} section on a loopback port, JDK
  * (and, where installed, curl and openssl) clients, and in-test origins. Certificates are the
- * committed fixtures in src/test/resources/dev/moonbeam/tls (see its README.txt).
+ * committed fixtures in src/test/resources/dev/moonbeam/tls (see its README.txt). Runs once per
+ * provider ({@link JdkTlsEndToEndTest}, {@link NativeTlsEndToEndTest}).
  */
-class TlsEndToEndTest {
+abstract class TlsEndToEndTest {
+    abstract TestProvider provider();
+
     private static final Path CURL = Path.of("/usr/bin/curl");
     private static final Path OPENSSL = Path.of("/usr/bin/openssl");
     /** TLS record content types (RFC 8446 §5.1). */
@@ -274,7 +278,7 @@ class TlsEndToEndTest {
             Thread server = new Thread(() -> StreamingTest.serve(origin, STREAM_BYTES), "tls-stream-origin");
             server.setDaemon(true);
             server.start();
-            ProxyHarness proxy = track(ProxyHarness.start(dir, 1, "[\"127.0.0.1:" + origin.getLocalPort() + "\"]",
+            ProxyHarness proxy = track(start(1, "[\"127.0.0.1:" + origin.getLocalPort() + "\"]",
                     "\"ssl\": " + pem(fixture("ec.crt"), fixture("ec-sec1.key"))));
             String want = StreamingTest.patternDigest(STREAM_BYTES);
             long start = System.nanoTime();
@@ -383,6 +387,82 @@ class TlsEndToEndTest {
         }
     }
 
+    /** Resumption must work whichever loop the next connection lands on: tickets and cache are process-wide. */
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void sessionsResumeAcrossLoops(String protocol) throws Exception {
+        TestBackend backend = backend("a", TestBackend.named("a"));
+        ProxyHarness proxy = track(start(2, "[\"" + backend.address() + "\"]",
+                "\"ssl\": " + pem(fixture("ec.crt"), fixture("ec-sec1.key"))));
+        javax.net.ssl.SSLContext context = TlsClient.newTrustAllContext(); // one client-side session cache
+        long firstCreated;
+        try (TlsClient client = new TlsClient(context, proxy.port(), null, List.of(protocol), List.of("http/1.1"))) {
+            assertThat(client.get("/").bodyText()).isEqualTo("a");
+            firstCreated = client.socket.getSession().getCreationTime();
+        }
+        int resumed = 0;
+        for (int i = 0; i < 8; i++) { // SO_REUSEPORT spreads these over both loops
+            try (TlsClient client = new TlsClient(context, proxy.port(), null, List.of(protocol), List.of("http/1.1"))) {
+                assertThat(client.get("/").bodyText()).isEqualTo("a");
+                resumed += client.socket.getSession().getCreationTime() == firstCreated ? 1 : 0;
+            }
+        }
+        int loopsUsed = 0;
+        for (Worker worker : proxy.proxy.workers()) {
+            loopsUsed += worker.tlsHandshakes() > 0 ? 1 : 0;
+        }
+        assertThat(loopsUsed).as("handshakes landed on both loops").isEqualTo(2);
+        assertThat(resumed).as("later connections resumed the first session").isEqualTo(8);
+        awaitNoLeaks(proxy);
+    }
+
+    /** A reload's new certificate serves new connections; the old context is freed when its last connection closes. */
+    @Test
+    void reloadRetiresTheOldTlsContextOnceItsConnectionsClose() throws Exception {
+        TestBackend backend = backend("a", TestBackend.named("a"));
+        ProxyHarness proxy = tlsProxy(backend, "");
+        dev.moonbeam.tls.ServerTls before = proxy.proxy.settings().tls();
+        try (TlsClient old = TlsClient.connect(proxy.port())) {
+            assertThat(old.get("/").bodyText()).isEqualTo("a");
+            Path file = dir.resolve("proxy_config.json");
+            Files.writeString(file, Files.readString(file).replace(fixture("ec.crt").toString(), fixture("rsa.crt").toString())
+                    .replace(fixture("ec-sec1.key").toString(), fixture("rsa-pkcs1.key").toString()));
+            assertThat(proxy.proxy.reload(new dev.moonbeam.config.ConfigLoader(dir, null).load(file))).isEmpty();
+            try (TlsClient fresh = TlsClient.connect(proxy.port())) {
+                assertThat(fresh.get("/").bodyText()).isEqualTo("a");
+                assertThat(fresh.socket.getSession().getPeerCertificates()[0].getPublicKey().getAlgorithm()).isEqualTo("RSA");
+            }
+            assertThat(old.get("/again").bodyText()).as("the old connection is untouched").isEqualTo("a");
+            assertThat(before.released()).as("still serving one connection").isFalse();
+        }
+        for (int i = 0; i < 250 && !before.released(); i++) {
+            ProxyEndToEndTest.sleep(20);
+        }
+        assertThat(before.released()).as("old context freed after its last connection").isTrue();
+        awaitNoLeaks(proxy);
+    }
+
+    /** Stopping the proxy frees every session and then the context, open keep-alive connections included. */
+    @Test
+    void shutdownFreesEverySessionAndTheContext() throws Exception {
+        TestBackend backend = backend("a", TestBackend.named("a"));
+        ProxyHarness proxy = tlsProxy(backend, "");
+        dev.moonbeam.tls.ServerTls tls = proxy.proxy.settings().tls();
+        try (TlsClient idle = TlsClient.connect(proxy.port());
+             Socket midHandshake = rawSocket(proxy.port())) {
+            assertThat(idle.get("/").bodyText()).isEqualTo("a");
+            byte[] hello = modernClientHello(proxy.port());
+            midHandshake.getOutputStream().write(hello, 0, hello.length / 2);
+            for (int i = 0; i < 250 && tls.liveSessions() < 2; i++) {
+                ProxyEndToEndTest.sleep(20);
+            }
+            assertThat(tls.liveSessions()).isEqualTo(2);
+            proxy.proxy.close();
+            assertThat(tls.liveSessions()).isZero();
+            assertThat(tls.released()).isTrue();
+        }
+    }
+
     @Test
     void expectContinueOverTls() throws Exception {
         TestBackend backend = backend("a", (request, in, out, socket) -> TestBackend.respond(out, 200, "got " + request.bodyText()));
@@ -398,7 +478,7 @@ class TlsEndToEndTest {
     @Test
     void manyConcurrentTlsClientsOnTwoLoops() throws Exception {
         TestBackend backend = backend("a", ProxyEndToEndTest.ECHO);
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 2, "[\"" + backend.address() + "\"]",
+        ProxyHarness proxy = track(start(2, "[\"" + backend.address() + "\"]",
                 "\"ssl\": " + pem(fixture("ec.crt"), fixture("ec-sec1.key"))));
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
         try {
@@ -641,7 +721,19 @@ class TlsEndToEndTest {
     }
 
     ProxyHarness proxy(TestBackend backend, String extraJson) throws Exception {
-        return track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]", extraJson));
+        return track(start(1, "[\"" + backend.address() + "\"]", extraJson));
+    }
+
+    /** Starts the proxy with {@code ssl.provider} set to this run's provider, and checks it is the one serving. */
+    ProxyHarness start(int threads, String backendsJson, String extraJson) throws Exception {
+        provider().assumeAvailable();
+        String json = extraJson.replaceFirst("\"ssl\": \\{",
+                "\"ssl\": {\"provider\": \"" + provider().configName() + "\", ");
+        ProxyHarness harness = ProxyHarness.start(dir, threads, backendsJson, json);
+        if (harness.proxy.settings().tls() != null) {
+            assertThat(harness.proxy.settings().tls().provider().name()).isEqualTo(provider().configName());
+        }
+        return harness;
     }
 
     /** One EC certificate (ec.test); {@code moreSsl} adds members to the ssl object, e.g. {@code , "protocols": [...]}. */
@@ -781,22 +873,29 @@ class TlsEndToEndTest {
         return result.get(5, TimeUnit.SECONDS);
     }
 
-    /** Pooled buffers all returned and no client connection left open, within a bounded wait. */
+    /**
+     * Pooled buffers all returned, no client connection left open and every TLS session freed
+     * (native {@code SSL} objects included), within a bounded wait.
+     */
     static void awaitNoLeaks(ProxyHarness proxy) throws Exception {
         Worker worker = proxy.proxy.workers().get(0);
+        dev.moonbeam.tls.ServerTls tls = proxy.proxy.settings().tls();
         int buffers = -1;
         int clients = -1;
+        int sessions = -1;
         for (int i = 0; i < 250; i++) { // 5 s
             buffers = onLoop(proxy, () -> worker.loop().buffers().outstanding() + worker.tlsBuffers(false).outstanding() + worker.tlsBuffers(true).outstanding()
                     + worker.tlsOutBuffers(false).outstanding() + worker.tlsOutBuffers(true).outstanding());
             clients = onLoop(proxy, worker::openClients);
-            if (buffers == 0 && clients == 0) {
+            sessions = tls == null ? 0 : tls.liveSessions();
+            if (buffers == 0 && clients == 0 && sessions == 0) {
                 return;
             }
             ProxyEndToEndTest.sleep(20);
         }
         assertThat(buffers).as("pool buffers outstanding").isZero();
         assertThat(clients).as("open client connections").isZero();
+        assertThat(sessions).as("TLS sessions not freed").isZero();
     }
 
     record Run(int exitCode, String output) {

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** End to end over real 127.0.0.1 sockets: a one-connection selector loop in the test thread. */
-class TlsTransportSocketTest {
+abstract class TlsTransportSocketTest {
+    abstract TestProvider provider();
+
     private static final long DEADLINE_MILLIS = 10_000;
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: ec.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -43,7 +45,7 @@ class TlsTransportSocketTest {
         SslContexts.hardenJdkDefaults();
         listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
         List<KeyMaterial> certs = List.of(Fixtures.ec(), Fixtures.rsa());
-        tls = SslContexts.create(certs, TlsSettings.defaults());
+        tls = provider().create(certs, TlsSettings.defaults());
         clientContext = Fixtures.clientTrusting(certs);
     }
 

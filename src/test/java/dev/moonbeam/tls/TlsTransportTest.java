@@ -14,7 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class TlsTransportTest {
+abstract class TlsTransportTest {
+    abstract TestProvider provider();
+
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: ec.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     @BeforeAll
@@ -26,7 +28,7 @@ class TlsTransportTest {
     @CsvSource({"TLSv1.3, ec.test, EC", "TLSv1.3, rsa.test, RSA", "TLSv1.2, ec.test, EC", "TLSv1.2, rsa.test, RSA"})
     void handshakeAndEchoForEachProtocolAndKeyType(String protocol, String sni, String keyAlgorithm) throws Exception {
         List<KeyMaterial> certs = List.of(Fixtures.ec(), Fixtures.rsa());
-        TlsPair pair = new TlsPair(SslContexts.create(certs, TlsSettings.defaults()), certs, protocol, sni, 1 << 20);
+        TlsPair pair = new TlsPair(provider().create(certs, TlsSettings.defaults()), certs, protocol, sni, 1 << 20);
         pair.echoing = true;
         pair.client.send(REQUEST);
         pair.pump();
@@ -196,7 +198,7 @@ class TlsTransportTest {
     void sniSelectsTheCertificate(String sni, String expectedName) throws Exception {
         KeyMaterial localhost = GeneratedMaterial.ecLocalhost();
         List<KeyMaterial> certs = List.of(localhost, Fixtures.rsa(), Fixtures.ec());
-        TlsPair pair = new TlsPair(SslContexts.create(certs, TlsSettings.defaults()), certs, "TLSv1.3", sni, 1 << 20);
+        TlsPair pair = new TlsPair(provider().create(certs, TlsSettings.defaults()), certs, "TLSv1.3", sni, 1 << 20);
         pair.pump();
 
         assertThat(pair.client.failure).isNull();
@@ -260,7 +262,7 @@ class TlsTransportTest {
     @Test
     void tls12SessionIsResumedOnTheNextConnection() throws Exception {
         List<KeyMaterial> certs = List.of(Fixtures.ec());
-        ServerTls tls = SslContexts.create(certs, TlsSettings.defaults());
+        ServerTls tls = provider().create(certs, TlsSettings.defaults());
         javax.net.ssl.SSLContext clientContext = Fixtures.clientTrusting(certs);
         TlsPair first = new TlsPair(tls, clientContext, "TLSv1.2", "ec.test", 1 << 20);
         first.pump();

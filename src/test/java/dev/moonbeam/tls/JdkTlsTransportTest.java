@@ -1,0 +1,8 @@
+package dev.moonbeam.tls;
+
+class JdkTlsTransportTest extends TlsTransportTest {
+    @Override
+    TestProvider provider() {
+        return TestProvider.JDK;
+    }
+}
