@@ -23,7 +23,9 @@ Usage: scripts/bench.sh [options]
                         (default 60: at a few hundred handshakes/s the JIT takes ~40-60 s to
                         compile JSSE's handshake code; 0 to skip)
   --rounds R            interleaved rounds; the table shows medians (default 3)
-  --compare LIST        also run these, one at a time, in the same rounds: nginx,haproxy
+  --compare LIST        also run these, one at a time, in the same rounds: nginx, haproxy, and
+                        moonbeam-jsse (MoonBeam with "ssl.provider": "jdk"; plain "moonbeam"
+                        uses the default provider, native BoringSSL where it loads)
   --scenarios LIST      comma-separated subset of: tls-100b,tls-64k,handshake,resume,plain-100b,
                         handshake-rsa (default: all but handshake-rsa; --rsa adds it)
   --rsa                 also generate an RSA-2048 certificate and run handshake-rsa
@@ -108,9 +110,9 @@ if [ -n "$compare" ]; then
   IFS=',' read -r -a extra <<<"$compare"
   for p in "${extra[@]}"; do
     case "$p" in
-      nginx|haproxy) proxies+=("$p") ;;
+      nginx|haproxy|moonbeam-jsse) proxies+=("$p") ;;
       moonbeam*) ;;
-      *) die "--compare knows nginx and haproxy, not '$p'" ;;
+      *) die "--compare knows nginx, haproxy and moonbeam-jsse, not '$p'" ;;
     esac
   done
 fi
@@ -293,9 +295,10 @@ wait_port "$origin2_pid" "$origin2" || die "the nginx origin 2 did not start; se
 cert_of() { echo "$tmp/$1.pem"; }
 key_of() { echo "$tmp/$1.key"; }
 
-write_moonbeam_config() { # MODE FILE
-  local ssl=""
-  [ "$1" = plain ] || ssl=", \"ssl\": {\"cert_file\": \"$(cert_of "$1")\", \"key_file\": \"$(key_of "$1")\"}"
+write_moonbeam_config() { # MODE FILE PROXY
+  local ssl="" provider=""
+  [ "$3" = moonbeam-jsse ] && provider=", \"provider\": \"jdk\""
+  [ "$1" = plain ] || ssl=", \"ssl\": {\"cert_file\": \"$(cert_of "$1")\", \"key_file\": \"$(key_of "$1")\"$provider}"
   cat >"$2" <<EOF
 {
   "listen": "127.0.0.1:$port",
@@ -388,10 +391,10 @@ start_proxy() { # start_proxy PROXY MODE; sets proxy_pid and proxy_port
   case "$proxy" in
     moonbeam*)
       proxy_port="$port"
-      write_moonbeam_config "$mode" "$tmp/moonbeam-$mode.json"
+      write_moonbeam_config "$mode" "$tmp/$proxy-$mode.json" "$proxy"
       # moonbeam.sh execs the JVM, so $! is the JVM's PID.
       MOONBEAM_JAVA="${moonbeam_java[$proxy]:-}" taskset -c "$proxy_cpus" "$home/scripts/moonbeam.sh" \
-        --config "$tmp/moonbeam-$mode.json" --threads "$threads" >"$log" 2>&1 &
+        --config "$tmp/$proxy-$mode.json" --threads "$threads" >"$log" 2>&1 &
       ;;
     nginx)
       proxy_port="$nginx_port"
@@ -737,7 +740,7 @@ awk -F'\t' -v title="Requests/s per proxy CPU core (median; $threads thread(s); 
     if ($5 != "-" && $5 + 0 > max[$1] + 0) max[$1] = $5
   }
   END {
-    color["moonbeam"] = "#3b6fd8"; color["moonbeam-jdk17"] = "#9bb5ea"; color["moonbeam-jdk21"] = "#6a8fe0"; color["moonbeam-jdk25"] = "#3b6fd8"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
+    color["moonbeam"] = "#3b6fd8"; color["moonbeam-jdk17"] = "#9bb5ea"; color["moonbeam-jdk21"] = "#6a8fe0"; color["moonbeam-jdk25"] = "#3b6fd8"; color["moonbeam-jsse"] = "#9bb5ea"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
     bar = 18; gap = 4; left = 130; width = 520; top = 70
     h = top + ns * (np * (bar + gap) + 26) + 40
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", left + width + 120, h
