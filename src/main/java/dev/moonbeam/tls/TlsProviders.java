@@ -12,8 +12,18 @@ public final class TlsProviders {
     private TlsProviders() {
     }
 
+    /**
+     * Set to {@code true} ({@code -Dmoonbeam.tls.disableNative=true}) to keep BoringSSL from loading:
+     * {@code auto} then serves with JSSE and {@code native} is refused, exactly as on a platform
+     * without the library. For ruling the native provider out when diagnosing, and for tests.
+     */
+    public static final String DISABLE_NATIVE_PROPERTY = "moonbeam.tls.disableNative";
+
     /** Whether the native provider can run here, and if not, why. */
     public static NativeAvailability nativeAvailability() {
+        if (Boolean.getBoolean(DISABLE_NATIVE_PROPERTY)) {
+            return new NativeAvailability(false, "", "disabled by -D" + DISABLE_NATIVE_PROPERTY + "=true");
+        }
         try {
             BoringSslLibrary.Status status = BoringSslLibrary.status();
             return new NativeAvailability(status.loaded(), libraryName(status.version()), status.reason());

@@ -8,6 +8,7 @@ import java.util.List;
 import javax.net.ssl.SSLEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class TlsSettingsTest {
@@ -41,6 +42,25 @@ class TlsSettingsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'" + suite + "'")
                 .hasMessageContaining(problem);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "ECDHE-ECDSA-AES128-GCM-SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256",
+    })
+    void openSslAndIanaNamesAreBothAcceptedAndKeptAsIana(String given, String kept) {
+        assertThat(TlsSettings.defaults().withCipherSuites(java.util.List.of(given)).cipherSuites()).containsExactly(kept);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "DHE-RSA-AES128-GCM-SHA256"})
+    void weakSuitesAreRefusedUnderTheirOpenSslNamesToo(String suite) {
+        assertThatThrownBy(() -> TlsSettings.defaults().withCipherSuites(java.util.List.of(suite)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(suite);
     }
 
     @Test

@@ -24,6 +24,25 @@ abstract class TlsTransportTest {
         SslContexts.hardenJdkDefaults();
     }
 
+    /** The configured TLS 1.2 suites, in the server's order, whichever name form the config used. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "ECDHE-ECDSA-CHACHA20-POLY1305, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    })
+    void tls12UsesTheConfiguredSuite(String configured, String negotiated) throws Exception {
+        List<KeyMaterial> certs = List.of(Fixtures.ec());
+        TlsSettings settings = TlsSettings.defaults().withProtocols(List.of("TLSv1.2"))
+                .withCipherSuites(List.of(configured, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+        TlsPair pair = new TlsPair(provider().create(certs, settings), certs, "TLSv1.2", "ec.test", 1 << 20);
+        pair.pump();
+
+        assertThat(pair.engine.state()).isEqualTo(TlsEngine.State.OPEN);
+        assertThat(pair.engine.protocol()).isEqualTo("TLSv1.2");
+        assertThat(pair.client.engine.getSession().getCipherSuite()).isEqualTo(negotiated);
+        pair.transport.release();
+    }
+
     @ParameterizedTest(name = "{0} with {1} key")
     @CsvSource({"TLSv1.3, ec.test, EC", "TLSv1.3, rsa.test, RSA", "TLSv1.2, ec.test, EC", "TLSv1.2, rsa.test, RSA"})
     void handshakeAndEchoForEachProtocolAndKeyType(String protocol, String sni, String keyAlgorithm) throws Exception {
