@@ -157,6 +157,8 @@ public final class MoonBeam implements AutoCloseable {
             metrics.gauge("moonbeam_open_connections", "Open client connections per event loop.", loop, worker::openClients);
             metrics.gauge("moonbeam_backend_pool_idle_connections", "Idle pooled backend connections per event loop.",
                     loop, worker::idleBackendConnectionsSnapshot);
+            metrics.gauge("moonbeam_buffer_bytes", "Bytes of I/O and TLS buffers per event loop, in use or kept for reuse.",
+                    loop, worker::pooledBufferBytesSnapshot);
             metrics.counter("moonbeam_tls_handshakes_total", "Completed TLS handshakes per event loop.", loop,
                     worker::tlsHandshakes);
             metrics.counter("moonbeam_tls_handshake_failures_total", "Failed TLS handshakes per event loop.", loop,
@@ -165,6 +167,10 @@ public final class MoonBeam implements AutoCloseable {
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
         if (settings.tls() != null) {
             metrics.tlsDescription(() -> settings.tls() == null ? "" : settings.tls().provider().describe());
+            metrics.gauge("moonbeam_tls_sessions", "Live TLS sessions (native SSL objects with the native provider) of the current configuration.",
+                    Map.of(), () -> settings.tls() == null ? 0 : settings.tls().liveSessions());
+            metrics.gauge("moonbeam_tls_session_cache_entries", "Sessions in the TLS session cache (native provider; -1 with JSSE).",
+                    Map.of(), () -> settings.tls() == null ? 0 : settings.tls().cachedSessions());
             registerTlsProvider(settings.tls().provider());
         }
         if (accessLog != null) {

@@ -36,6 +36,7 @@ public final class Worker {
     private volatile long tlsHandshakes;
     private volatile long tlsHandshakeFailures;
     private volatile int idleSnapshot;
+    private volatile long pooledBytesSnapshot;
     /** Refreshes {@link #idleSnapshot}: the pools themselves must not be walked from another thread. */
     private final dev.moonbeam.loop.Timeout statsTimer = new dev.moonbeam.loop.Timeout(this::refreshStats);
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
@@ -211,10 +212,21 @@ public final class Worker {
 
     private void refreshStats() {
         idleSnapshot = idleBackendConnections();
+        pooledBytesSnapshot = pooledBytes(loop.buffers()) + pooledBytes(tlsBuffers) + pooledBytes(tlsOutBuffers)
+                + pooledBytes(nativeTlsBuffers) + pooledBytes(nativeTlsOutBuffers);
         loop.timers().schedule(statsTimer, loop.now() + STATS_INTERVAL_NANOS);
     }
 
     /** Idle pooled backend connections as of the last second; safe from any thread. */
+    /** Bytes of this loop's buffers, in use or kept for reuse, as of the last refresh (any thread). */
+    public long pooledBufferBytesSnapshot() {
+        return pooledBytesSnapshot;
+    }
+
+    private static long pooledBytes(BufferPool pool) {
+        return (long) (pool.outstanding() + pool.retained()) * pool.bufferSize();
+    }
+
     public int idleBackendConnectionsSnapshot() {
         return idleSnapshot;
     }

@@ -238,6 +238,11 @@ final class NativeServerTls implements ServerTls {
         return provider;
     }
 
+    @Override
+    public long cachedSessions() {
+        return references.get() > 0 ? SSLContext.sessionNumber(context) : 0;
+    }
+
     /** Session-cache and ticket counters, for tests that check resumption really happened. */
     long resumptions() {
         return SSLContext.sessionHits(context) + SSLContext.sessionTicketKeyResume(context);

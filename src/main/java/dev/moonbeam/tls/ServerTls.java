@@ -27,6 +27,11 @@ public interface ServerTls {
     /** Sessions made and not yet freed (tests and leak checks). */
     int liveSessions();
 
+    /** Sessions held in the server-side session cache, or -1 where the provider does not say (JSSE). */
+    default long cachedSessions() {
+        return -1;
+    }
+
     /** True once {@link #retire()} was called and every session was freed: nothing native is held. */
     boolean released();
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# TLS soak: shows that MoonBeam's TLS (native BoringSSL by default) gives back what connections
+# take. Starts MoonBeam (one loop) in front of one nginx origin, then:
+#   1. warms up with new-connection handshakes for --warmup seconds (the baseline RSS is taken after),
+#   2. runs --handshakes full handshakes with parallel `openssl s_time -new` clients,
+#   3. opens --idle keep-alive TLS connections (one request each), holds them, closes them all,
+# and prints RSS at each step plus the live TLS sessions the proxy reports (moonbeam_tls_sessions,
+# which must be 0 at the end). Loopback only; every loop is bounded; everything started is stopped.
+# Usage: scripts/tls-soak.sh --help
+set -euo pipefail
+
+home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+source "$home/scripts/lib/common.sh"
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/tls-soak.sh [options]
+
+  --handshakes N   full handshakes to run (default 200000)
+  --idle N         idle TLS connections to open and close (default 20000; the proxy needs ~N+300
+                   open files: with a hard limit of 20000, give 19500)
+  --idle-rounds R  how many times to open and close them (default 2: the second round shows
+                   whether the first one's growth is kept pools and heap or a leak)
+  --warmup S       seconds of handshakes before the baseline RSS (default 20)
+  --clients K      parallel openssl s_time clients (default 4)
+  --provider P     ssl.provider of MoonBeam: native, jdk or auto (default native)
+  --max-seconds S  stop the handshake phase after this long even if N is not reached (default 900)
+  --port P         MoonBeam's port (default 29543); the origin uses 29181, the admin 29902
+  --help           this text
+EOF
+}
+
+die() { echo "tls-soak.sh: $*" >&2; exit 1; }
+say() { echo "tls-soak.sh: $*" >&2; }
+
+handshakes=200000 idle=20000 idle_rounds=2 warmup=20 clients=4 provider=native max_seconds=900 port=29543
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --handshakes) need_arg "$@"; handshakes="$2"; shift 2 ;;
+    --idle) need_arg "$@"; idle="$2"; shift 2 ;;
+    --idle-rounds) need_arg "$@"; idle_rounds="$2"; shift 2 ;;
+    --warmup) need_arg "$@"; warmup="$2"; shift 2 ;;
+    --clients) need_arg "$@"; clients="$2"; shift 2 ;;
+    --provider) need_arg "$@"; provider="$2"; shift 2 ;;
+    --max-seconds) need_arg "$@"; max_seconds="$2"; shift 2 ;;
+    --port) need_arg "$@"; port="$2"; shift 2 ;;
+    --help|-h) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+origin_port=29181 admin_port=29902
+for n in "$handshakes" "$idle" "$idle_rounds" "$warmup" "$clients" "$max_seconds"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "counts and seconds must be whole numbers"
+done
+need_tool nginx nginx-light
+need_tool openssl openssl
+need_tool curl curl
+[ -z "$install_hint" ] || die "missing tools; install them (as root: apt-get install -y$install_hint)"
+if [ "$(ulimit -n)" -lt $((idle + 400)) ]; then
+  # root may raise the hard limit too; others get the message below
+  ulimit -Hn $((idle + 4000)) 2>/dev/null || true
+  ulimit -n $((idle + 4000)) 2>/dev/null || die "needs more than $idle open files (ulimit -n; ulimit -Hn is $(ulimit -Hn))"
+fi
+for p in "$port" "$origin_port" "$admin_port"; do port_busy "$p" && die "port $p is in use"; done
+
+work="$(mktemp -d /tmp/moonbeam-soak.XXXXXX)"
+chmod 755 "$work"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+cd "$home"
+mvn -B -q -DskipTests package test-compile >/dev/null
+java="$("$home/scripts/moonbeam.sh" --which-java)"
+jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
+"$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
+echo ok >"$work/ok"
+mkdir -p "$work/origin"
+cat >"$work/origin/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/origin/nginx.pid;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$origin_port; location / { root $work; } } }
+EOF
+nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log" &
+pids+=("$!")
+wait_port "$!" "$origin_port" || die "the nginx origin did not start"
+
+cat >"$work/config.json" <<JSON
+{"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},
+ "admin": {"listen": "127.0.0.1:$admin_port"},
+ "ssl": {"cert_file": "$work/cert.pem", "key_file": "$work/key.pem", "provider": "$provider"}}
+JSON
+"$home/scripts/moonbeam.sh" --config "$work/config.json" >"$work/proxy.log" 2>&1 &
+proxy=$!; pids+=("$proxy")
+wait_port "$proxy" "$port" || { cat "$work/proxy.log" >&2; die "MoonBeam did not start"; }
+
+rss() { awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$proxy/status"; }
+metric() { curl -s "http://127.0.0.1:$admin_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+served_by="$(curl -s "http://127.0.0.1:$admin_port/metrics" | sed -n 's/^moonbeam_tls_provider_info{\(.*\)} 1$/\1/p')"
+
+# handshakes SECONDS: runs the s_time clients for that long; prints how many connections completed.
+handshakes_for() {
+  local k total=0 n client_pids=()
+  for k in $(seq 1 "$clients"); do
+    timeout $(($1 + 30)) openssl s_time -connect "127.0.0.1:$port" -new -time "$1" -www /ok \
+      >"$work/s_time.$k" 2>&1 &
+    client_pids+=("$!")
+  done
+  for k in "${client_pids[@]}"; do wait "$k" 2>/dev/null || true; done
+  for k in $(seq 1 "$clients"); do
+    n=$(sed -n 's/^\([0-9]*\) connections in .* real seconds.*/\1/p' "$work/s_time.$k" | head -n1)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
+rss_start=$(rss)
+[ -z "${SOAK_NMT:-}" ] || { sleep 1; }
+say "MoonBeam pid $proxy, $served_by; RSS at start ${rss_start} MB"
+handshakes_for "$warmup" >/dev/null
+sleep 2
+rss_base=$(rss)
+say "after ${warmup}s of handshake warm-up: RSS ${rss_base} MB (the baseline)"
+
+done_handshakes=0 started=$SECONDS peak=$rss_base
+while [ "$done_handshakes" -lt "$handshakes" ] && [ $((SECONDS - started)) -lt "$max_seconds" ]; do
+  done_handshakes=$((done_handshakes + $(handshakes_for 10)))
+  now=$(rss); [ "$now" -gt "$peak" ] && peak=$now
+  say "  $done_handshakes handshakes, RSS ${now} MB, live TLS sessions $(metric moonbeam_tls_sessions)"
+done
+elapsed=$((SECONDS - started))
+sleep 3
+rss_after_handshakes=$(rss)
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }'; }
+idle_lines=""
+for idle_round in $(seq 1 "$idle_rounds"); do
+  "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients \
+    127.0.0.1 "$port" "$idle" 600 >"$work/idle.log" 2>&1 &
+  holder=$!; pids+=("$holder")
+  for _ in $(seq 1 600); do grep -q '^open' "$work/idle.log" 2>/dev/null && break; sleep 0.5; done
+  grep -q '^open' "$work/idle.log" || { cat "$work/idle.log" >&2; die "the idle clients did not all connect"; }
+  sleep 2
+  rss_idle=$(rss) sessions_idle=$(metric moonbeam_tls_sessions)
+  kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+  sessions_end=""
+  for _ in $(seq 1 100); do # up to 20 s for the proxy to see every close
+    sessions_end=$(metric moonbeam_tls_sessions)
+    [ "$sessions_end" = 0 ] && break
+    sleep 0.2
+  done
+  sleep 3
+  rss_end=$(rss)
+  pooled=$(( $(metric 'moonbeam_buffer_bytes{loop="loop-0"}' | cut -d. -f1) / 1048576 ))
+  say "idle round $idle_round: RSS ${rss_idle} MB with $idle connections, ${rss_end} MB after they closed, of which ${pooled} MB pooled buffers; session cache $(metric moonbeam_tls_session_cache_entries) entries"
+  idle_lines+="round $idle_round: $idle idle TLS connections open   $(printf '%6s' "$rss_idle")   $(pct "$rss_idle" "$rss_base")   $sessions_idle
+round $idle_round: after they all closed           $(printf '%6s' "$rss_end")   $(pct "$rss_end" "$rss_base")   $sessions_end   (pooled buffers ${pooled} MB)
+"
+done
+
+# What is left once the JVM has collected: direct buffers dropped by a full pool are freed only
+# when their objects are, so this separates "garbage not yet collected" from "held".
+rss_gc=""
+if [ -x "$jcmd" ] && "$jcmd" "$proxy" GC.run >/dev/null 2>&1; then
+  sleep 3
+  rss_gc=$(rss)
+  [ -z "${SOAK_NMT:-}" ] || "$jcmd" "$proxy" VM.native_memory summary >"$SOAK_NMT" 2>&1 || true
+  [ -z "${SOAK_HISTO:-}" ] || { "$jcmd" "$proxy" GC.heap_info; "$jcmd" "$proxy" GC.class_histogram | head -25; } >"$SOAK_HISTO" 2>&1 || true
+fi
+
+cat <<EOF
+
+MoonBeam TLS soak, $(date -u +%Y-%m-%dT%H:%M:%SZ) — $served_by, Java $(java_major "$java")
+step                                   RSS MB   vs baseline   live TLS sessions
+started                                 $(printf '%6s' "$rss_start")
+after ${warmup}s handshake warm-up (baseline) $(printf '%6s' "$rss_base")
+after $done_handshakes handshakes (${elapsed}s) $(printf '%6s' "$rss_after_handshakes")   $(pct "$rss_after_handshakes" "$rss_base")   (peak $peak MB)
+${idle_lines%$'\n'}
+after a full GC (jcmd GC.run)           $(printf '%6s' "${rss_gc:--}")   $([ -n "$rss_gc" ] && pct "$rss_gc" "$rss_base")
+EOF
+[ "$sessions_end" = 0 ] || { echo "tls-soak.sh: $sessions_end TLS sessions still live after every client closed" >&2; exit 1; }
