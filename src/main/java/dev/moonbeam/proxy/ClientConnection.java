@@ -77,6 +77,11 @@ final class ClientConnection implements IoHandler {
         this.worker = worker;
         this.channel = channel;
         this.settings = settings;
+        // The peer's address first: a client that already reset makes this throw, and then no
+        // TLS session (a native SSL object) has been made that would need freeing.
+        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
+        this.clientAddress = forward.clientAddress();
         if (settings.tls() != null) {
             long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
             boolean direct = settings.tls().directBuffers();
@@ -89,10 +94,12 @@ final class ClientConnection implements IoHandler {
             this.tls = null;
             this.transport = new PlainTransport(channel);
         }
-        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
-        this.clientAddress = forward.clientAddress();
-        this.key = worker.loop().register(channel, interestOps, this);
+        try {
+            this.key = worker.loop().register(channel, interestOps, this);
+        } catch (IOException | RuntimeException e) {
+            transport.release(); // frees the TLS session; the caller closes the channel
+            throw e;
+        }
     }
 
     static ClientConnection open(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {

@@ -162,9 +162,19 @@ final class NativeServerTls implements ServerTls {
         if (generation != ticketGeneration) {
             applyTicketKeys(generation);
         }
-        long ssl = SSL.newSSL(context, true);
-        long bio = SSL.bioNewByteBuffer(ssl, NON_APPLICATION_BUFFER_BYTES);
-        return new NativeTlsSession(this, ssl, bio);
+        long ssl = 0;
+        try {
+            ssl = SSL.newSSL(context, true);
+            long bio = SSL.bioNewByteBuffer(ssl, NON_APPLICATION_BUFFER_BYTES);
+            return new NativeTlsSession(this, ssl, bio);
+        } catch (RuntimeException | Error e) { // out of native memory: give back what was taken
+            if (ssl != 0) {
+                SSL.freeSSL(ssl);
+            }
+            SSL.clearError();
+            release();
+            throw e;
+        }
     }
 
     private void applyTicketKeys(int generation) {

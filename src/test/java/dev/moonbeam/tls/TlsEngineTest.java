@@ -230,6 +230,56 @@ abstract class TlsEngineTest {
         assertThat(pool.outstanding()).isZero();
     }
 
+    /**
+     * Mutated ClientHellos and random records after a good handshake: every one ends in a clean
+     * failure or a wait for more input, never an exception or a crash (the native provider parses
+     * them in C), and every buffer and session is given back.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void fuzzedHellosAndRecordsFailCleanly(String protocol) throws Exception {
+        java.util.Random random = new java.util.Random(protocol.hashCode());
+        TestClient probe = newClient(protocol);
+        probe.step();
+        byte[] hello = probe.takeOutput();
+        for (int round = 0; round < 300; round++) {
+            byte[] mutated = hello.clone();
+            int flips = 1 + random.nextInt(8);
+            for (int i = 0; i < flips; i++) {
+                mutated[1 + random.nextInt(mutated.length - 1)] = (byte) random.nextInt(256); // byte 0 stays "handshake"
+            }
+            byte[] cut = Arrays.copyOf(mutated, 1 + random.nextInt(mutated.length));
+            TlsEngine server = newServer();
+            feed(server, cut);
+            drain(server);
+            // No client Finished was sent, so the engine can only be waiting or have failed.
+            assertThat(server.state() == TlsEngine.State.HANDSHAKING || server.failure() != null)
+                    .as("round %d: %s, failure %s", round, server.state(), server.failure()).isTrue();
+            server.release();
+        }
+        for (int round = 0; round < 100; round++) {
+            TlsEngine server = newServer();
+            completeHandshake(server, newClient(protocol));
+            byte[] garbage = new byte[1 + random.nextInt(3000)];
+            random.nextBytes(garbage);
+            if (round % 2 == 0) {
+                garbage[0] = 23; // application_data
+                garbage[1] = 3;
+                garbage[2] = 3;
+            }
+            feed(server, garbage);
+            drain(server);
+            assertThat(server.state()).as("round %d", round).isIn(TlsEngine.State.OPEN, TlsEngine.State.CLOSING,
+                    TlsEngine.State.CLOSED);
+            if (server.state() != TlsEngine.State.OPEN) {
+                assertThat(server.failure()).isNotNull();
+            }
+            server.release();
+        }
+        assertThat(pool.outstanding()).isZero();
+        assertThat(tls.liveSessions()).isZero();
+    }
+
     @Test
     void renegotiationOnTls12IsRefused() throws Exception {
         TlsEngine server = newServer();
