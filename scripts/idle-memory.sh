@@ -34,16 +34,8 @@ java="$("$home/scripts/moonbeam.sh" --which-java)"
 jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
 "$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
 echo ok >"$work/ok"
-mkdir -p "$work/origin" "$work/nginx"
-cat >"$work/origin/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin/nginx.pid;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$origin_port; location / { root $work; } } }
-EOF
-nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log" &
-origin=$!; pids+=("$origin")
+mkdir -p "$work/nginx"
+start_static_origin "$work" "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
 
 rss_of() { # RSS KiB of process $1 and its children
   local total=0 p kb
@@ -66,7 +58,6 @@ clients() { # clients N HOLD_SECONDS; exec, so that a background call's $! is th
   exec "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
 }
 
-wait_port "$origin" "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
 results=()
 for proxy in moonbeam ${compare//,/ }; do
   case "$proxy" in

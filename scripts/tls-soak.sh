@@ -75,17 +75,7 @@ java="$("$home/scripts/moonbeam.sh" --which-java)"
 jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
 "$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
 echo ok >"$work/ok"
-mkdir -p "$work/origin"
-cat >"$work/origin/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin/nginx.pid;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$origin_port; location / { root $work; } } }
-EOF
-nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log" &
-pids+=("$!")
-wait_port "$!" "$origin_port" || die "the nginx origin did not start"
+start_static_origin "$work" "$origin_port" || die "the nginx origin did not start"
 
 cat >"$work/config.json" <<JSON
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},

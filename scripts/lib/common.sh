@@ -33,3 +33,20 @@ wait_port() {
 
 # need_arg "$@": inside an option loop, stops with the caller's die() when "$1" has no value.
 need_arg() { if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi; }
+
+# start_static_origin DIR PORT: a one-worker nginx on 127.0.0.1:PORT serving the files in DIR (its
+# config and logs go to DIR/origin); appends its PID to the caller's pids array and waits until it
+# listens. Returns non-zero when it did not start.
+start_static_origin() {
+  mkdir -p "$1/origin"
+  cat >"$1/origin/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $1/origin/nginx.pid;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$2; location / { root $1; } } }
+CONF
+  nginx -p "$1/origin" -c "$1/origin/nginx.conf" -e "$1/origin/error.log" &
+  pids+=("$!")
+  wait_port "$!" "$2"
+}

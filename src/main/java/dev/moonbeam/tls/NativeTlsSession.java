@@ -81,12 +81,7 @@ final class NativeTlsSession implements TlsSession {
         SSL.bioSetByteBuffer(bio, Buffer.address(in) + in.position(), length, false);
         try {
             if (!handshakeDone) {
-                int result = SSL.doHandshake(ssl);
-                if (result == 1) {
-                    handshakeDone = true;
-                    return Status.OK;
-                }
-                return afterError(SSL.getError(ssl, result), "handshake");
+                return handshake();
             }
             return read(dst);
         } finally {
@@ -94,6 +89,16 @@ final class NativeTlsSession implements TlsSession {
             SSL.bioClearByteBuffer(bio);
             src.position(src.position() + consumed);
         }
+    }
+
+    /** One step of the handshake over whatever the BIO holds (input) or has room for (output). */
+    private Status handshake() throws SSLException {
+        int result = SSL.doHandshake(ssl);
+        if (result == 1) {
+            handshakeDone = true;
+            return Status.OK;
+        }
+        return afterError(SSL.getError(ssl, result), "handshake");
     }
 
     private Status read(ByteBuffer dst) throws SSLException {
@@ -129,12 +134,7 @@ final class NativeTlsSession implements TlsSession {
                 return writeClose();
             }
             if (!handshakeDone) {
-                int result = SSL.doHandshake(ssl);
-                if (result == 1) {
-                    handshakeDone = true;
-                    return Status.OK;
-                }
-                return afterError(SSL.getError(ssl, result), "handshake");
+                return handshake();
             }
             return write(src, SSL.bioLengthByteBuffer(bio));
         } finally {
