@@ -88,7 +88,7 @@ final class ClientConnection implements IoHandler {
             TlsEngine engine = new TlsEngine(settings.tls().newSession(), worker.tlsBuffers(direct),
                     worker.tlsOutBuffers(direct), deadline,
                     worker.handshakeTasks(), this::handshakeTasksDone);
-            this.tls = new TlsTransport(channel, engine, worker.scratch());
+            this.tls = new TlsTransport(channel, engine, worker.scratch(direct));
             this.transport = tls;
         } else {
             this.tls = null;

@@ -42,6 +42,8 @@ public final class Worker {
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     /** The loop's shared socket-read buffer for TLS: holds nothing between calls. */
     private final java.nio.ByteBuffer scratch;
+    /** The same for native engines: direct, so BoringSSL reads the socket's bytes in place. */
+    private final java.nio.ByteBuffer nativeScratch;
     /** Heap buffers for JSSE engines (see {@link BufferPool#heap}). */
     private final BufferPool tlsBuffers;
     /** Outbound ciphertext: room for the two records one plaintext buffer becomes, sent in one write. */
@@ -59,6 +61,7 @@ public final class Worker {
         this.settings = settings;
         this.plainSettings = plainSettings;
         this.scratch = java.nio.ByteBuffer.allocate(loop.buffers().bufferSize());
+        this.nativeScratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         this.tlsBuffers = BufferPool.heap(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         this.tlsOutBuffers = BufferPool.heap(2 * loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
         this.nativeTlsBuffers = new BufferPool(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
@@ -123,8 +126,9 @@ public final class Worker {
         return direct ? nativeTlsOutBuffers : tlsOutBuffers;
     }
 
-    java.nio.ByteBuffer scratch() {
-        return scratch;
+    /** @param direct true for a native engine, false for JSSE (see {@link #tlsBuffers}) */
+    java.nio.ByteBuffer scratch(boolean direct) {
+        return direct ? nativeScratch : scratch;
     }
 
     java.nio.ByteBuffer emptyBuffer() {

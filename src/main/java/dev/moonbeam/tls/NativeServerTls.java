@@ -98,7 +98,8 @@ final class NativeServerTls implements ServerTls {
             noVersions |= SSL.SSL_OP_NO_TLSv1_3;
         }
         SSLContext.setOptions(context, noVersions);
-        SSLContext.setMode(context, SSLContext.getMode(context) | SSL.SSL_MODE_RELEASE_BUFFERS);
+        SSLContext.setMode(context, SSLContext.getMode(context) | SSL.SSL_MODE_RELEASE_BUFFERS
+                | SSL.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         if (settings.cipherOrder() == TlsSettings.CipherOrder.SERVER) {
             SSLContext.setOptions(context, SSL.SSL_OP_CIPHER_SERVER_PREFERENCE);
         }
@@ -108,6 +109,13 @@ final class NativeServerTls implements ServerTls {
             if (openSslName != null) {
                 tls12.add(openSslName);
             }
+        }
+        if (settings.protocols().contains("TLSv1.3")
+                && !settings.cipherSuites().containsAll(CipherSuiteNames.TLS13_SUITES)) {
+            // BoringSSL has no switch for these; say so rather than pretend the list applies.
+            LOG.log(System.Logger.Level.WARNING, "ssl.ciphers: the native TLS provider always offers all three "
+                    + "TLS 1.3 suites " + CipherSuiteNames.TLS13_SUITES + "; the list applies to TLS 1.2 only "
+                    + "(use \"provider\": \"jdk\" to restrict TLS 1.3 suites)");
         }
         if (settings.protocols().contains("TLSv1.2")) {
             if (tls12.isEmpty()) {
@@ -126,9 +134,10 @@ final class NativeServerTls implements ServerTls {
 
     /**
      * BoringSSL resumes a session (from its cache or a ticket) only under the same session-ID
-     * context. Deriving it from the certificates means a reload that keeps them keeps every
-     * session resumable, while a reload that replaces them (say, after a key compromise) makes
-     * every client authenticate against the new certificate.
+     * context. Deriving it from the certificates means a reload that keeps them keeps tickets
+     * (process-wide keys) resumable, while a reload that replaces them (say, after a key
+     * compromise) makes every client authenticate against the new certificate. The session-ID
+     * cache itself belongs to one context and starts empty after any reload.
      */
     private static byte[] sessionIdContext(List<KeyMaterial> certificates) throws Exception {
         java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
@@ -177,7 +186,9 @@ final class NativeServerTls implements ServerTls {
         }
     }
 
-    private void applyTicketKeys(int generation) {
+    /** Synchronized: two loops noticing a rotation at once must not leave the older keys applied last. */
+    private synchronized void applyTicketKeys(int generation) {
+        generation = Math.max(generation, TICKET_KEYS.refresh(System.nanoTime()));
         SSLContext.setSessionTicketKeys(context, TICKET_KEYS.keys());
         ticketGeneration = generation;
     }

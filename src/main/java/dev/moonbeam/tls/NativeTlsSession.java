@@ -25,6 +25,12 @@ import javax.net.ssl.SSLHandshakeException;
 final class NativeTlsSession implements TlsSession {
     /** RFC 8446 §5.1: the most plaintext one record carries. */
     private static final int MAX_PLAINTEXT = 16_384;
+    /**
+     * Room kept beyond the plaintext for one record's header, tag and padding. BoringSSL's own
+     * figure (SSL_max_seal_overhead) is only right once the cipher is known, after the handshake;
+     * 256 covers every suite we allow (RFC 8446 §5.2 caps the expansion at 256).
+     */
+    private static final int MAX_RECORD_OVERHEAD = 256;
     /** Staging for the rare heap buffer (an error response, a test): BoringSSL needs addresses. */
     private static final int STAGING_BYTES = 2 * (MAX_PLAINTEXT + 512);
     private static final ThreadLocal<ByteBuffer> STAGING_IN =
@@ -41,12 +47,18 @@ final class NativeTlsSession implements TlsSession {
     private boolean shutdownSent;
     private boolean inboundDone;
     private boolean failed;
+    /**
+     * BoringSSL stopped writing (handshake flight, close_notify) because the output buffer was full;
+     * the rest is inside it, so the next wrap must call it again. Without this the engine would
+     * wait for the peer while the peer waits for us.
+     */
+    private boolean writePending;
 
     NativeTlsSession(NativeServerTls owner, long ssl, long bio) {
         this.owner = owner;
         this.ssl = ssl;
         this.bio = bio;
-        this.maxRecordBytes = MAX_PLAINTEXT + SSL.getMaxWrapOverhead(ssl);
+        this.maxRecordBytes = MAX_PLAINTEXT + MAX_RECORD_OVERHEAD;
     }
 
     @Override
@@ -59,7 +71,7 @@ final class NativeTlsSession implements TlsSession {
         if (ssl == 0) {
             return Handshake.DONE;
         }
-        if (SSL.bioLengthNonApplication(bio) > 0) {
+        if (writePending || SSL.bioLengthNonApplication(bio) > 0) {
             return Handshake.NEED_WRAP;
         }
         return handshakeDone || failed ? Handshake.DONE : Handshake.NEED_UNWRAP;
@@ -93,12 +105,23 @@ final class NativeTlsSession implements TlsSession {
 
     /** One step of the handshake over whatever the BIO holds (input) or has room for (output). */
     private Status handshake() throws SSLException {
-        int result = SSL.doHandshake(ssl);
+        int result;
+        try {
+            result = SSL.doHandshake(ssl);
+        } catch (Exception e) { // our certificate callback threw; tcnative rethrows it here
+            failed = true;
+            inboundDone = true;
+            SSL.clearError();
+            throw new SSLHandshakeException(String.valueOf(e.getMessage()));
+        }
         if (result == 1) {
             handshakeDone = true;
+            writePending = false;
             return Status.OK;
         }
-        return afterError(SSL.getError(ssl, result), "handshake");
+        int error = SSL.getError(ssl, result);
+        writePending = error == SSL.SSL_ERROR_WANT_WRITE;
+        return afterError(error, "handshake");
     }
 
     private Status read(ByteBuffer dst) throws SSLException {
@@ -125,20 +148,12 @@ final class NativeTlsSession implements TlsSession {
         int start = out.position();
         int outRoom = out.remaining();
         SSL.bioSetByteBuffer(bio, Buffer.address(out) + start, outRoom, true);
+        Status status;
+        int produced;
         try {
-            SSL.bioFlushByteBuffer(bio); // what BoringSSL wrote while reading goes first
-            if (SSL.bioLengthNonApplication(bio) > 0) {
-                return outRoom == SSL.bioLengthByteBuffer(bio) ? Status.BUFFER_OVERFLOW : Status.OK;
-            }
-            if (outboundClosed) {
-                return writeClose();
-            }
-            if (!handshakeDone) {
-                return handshake();
-            }
-            return write(src, SSL.bioLengthByteBuffer(bio));
+            status = wrapInto(src);
         } finally {
-            int produced = outRoom - SSL.bioLengthByteBuffer(bio);
+            produced = outRoom - SSL.bioLengthByteBuffer(bio);
             SSL.bioClearByteBuffer(bio);
             if (out == dst) {
                 dst.position(start + produced);
@@ -146,6 +161,24 @@ final class NativeTlsSession implements TlsSession {
                 dst.put(out.position(start).limit(start + produced));
             }
         }
+        // BoringSSL has more to write and there was no room for any of it: drain first.
+        return status == Status.OK && writePending && produced == 0 ? Status.BUFFER_OVERFLOW : status;
+    }
+
+    /** With the BIO pointed at the output buffer: pending bytes first, then close, handshake or data. */
+    private Status wrapInto(ByteBuffer src) throws SSLException {
+        int outRoom = SSL.bioLengthByteBuffer(bio);
+        SSL.bioFlushByteBuffer(bio); // what BoringSSL wrote while reading goes first
+        if (SSL.bioLengthNonApplication(bio) > 0) {
+            return outRoom == SSL.bioLengthByteBuffer(bio) ? Status.BUFFER_OVERFLOW : Status.OK;
+        }
+        if (outboundClosed) {
+            return writeClose();
+        }
+        if (!handshakeDone) {
+            return handshake();
+        }
+        return write(src, SSL.bioLengthByteBuffer(bio));
     }
 
     private Status write(ByteBuffer src, int room) throws SSLException {
@@ -168,9 +201,10 @@ final class NativeTlsSession implements TlsSession {
 
     /** close_notify once the handshake is done (RFC 8446 §6.1); before that there is nothing to close. */
     private Status writeClose() {
-        if (!shutdownSent && handshakeDone && !failed) {
+        if ((!shutdownSent || writePending) && handshakeDone && !failed) {
             shutdownSent = true;
-            SSL.shutdownSSL(ssl);
+            int result = SSL.shutdownSSL(ssl);
+            writePending = result < 0 && SSL.getError(ssl, result) == SSL.SSL_ERROR_WANT_WRITE;
             SSL.clearError(); // "shutdown while in init" and the like are no news to anyone
         }
         return isOutboundDone() ? Status.CLOSED : Status.OK;
@@ -227,7 +261,7 @@ final class NativeTlsSession implements TlsSession {
             return true;
         }
         boolean closeWritten = shutdownSent || !handshakeDone || failed;
-        return outboundClosed && closeWritten && SSL.bioLengthNonApplication(bio) == 0;
+        return outboundClosed && closeWritten && !writePending && SSL.bioLengthNonApplication(bio) == 0;
     }
 
     @Override
