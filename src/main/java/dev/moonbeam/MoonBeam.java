@@ -86,6 +86,18 @@ public final class MoonBeam implements AutoCloseable {
      */
     public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners) throws IOException, ConfigException {
         ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
+        try {
+            return start(config, tls, requestListeners);
+        } catch (IOException | ConfigException | RuntimeException e) {
+            if (tls != null) {
+                tls.retire(); // nothing was started with it; its native context goes too
+            }
+            throw e;
+        }
+    }
+
+    private static MoonBeam start(ProxyConfig config, ServerTls tls, IntFunction<RequestListener> requestListeners)
+            throws IOException, ConfigException {
         ProxySettings settings = ProxySettings.from(config, tls);
         RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
         int threads = config.effectiveThreads();
@@ -252,6 +264,17 @@ public final class MoonBeam implements AutoCloseable {
      */
     public synchronized List<String> reload(ProxyConfig next) throws ConfigException {
         ServerTls tls = next.isTls() ? TlsSetup.build(next.source(), next.tls(), next.timeouts().tlsHandshake()) : null;
+        try {
+            return apply(next, tls);
+        } catch (ConfigException | RuntimeException e) {
+            if (tls != null && settings.tls() != tls) {
+                tls.retire(); // the reload failed after the TLS context was built: free it
+            }
+            throw e;
+        }
+    }
+
+    private List<String> apply(ProxyConfig next, ServerTls tls) throws ConfigException {
         ProxySettings nextSettings = ProxySettings.from(next, tls);
         List<String> notApplied = new ArrayList<>();
         ProxyConfig previous = config;
