@@ -22,18 +22,7 @@ need_tool nginx nginx-light
 [[ ",$compare," == *",haproxy,"* ]] && need_tool haproxy haproxy
 [ -z "$install_hint" ] || { echo "idle-memory.sh: missing tools; install them (as root: apt-get install -y$install_hint)" >&2; exit 1; }
 
-work="$(mktemp -d)"
-chmod 755 "$work"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-cd "$home"
-mvn -B -q -DskipTests package test-compile >/dev/null
-java="$("$home/scripts/moonbeam.sh" --which-java)"
-jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
-"$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
-echo ok >"$work/ok"
+prepare_tls_work moonbeam-idle
 mkdir -p "$work/nginx"
 start_static_origin "$work" "$origin_port" || { echo "idle-memory.sh: the nginx origin did not start" >&2; exit 1; }
 

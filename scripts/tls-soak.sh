@@ -63,18 +63,7 @@ if [ "$(ulimit -n)" -lt $((idle + 400)) ]; then
 fi
 for p in "$port" "$origin_port" "$admin_port"; do port_busy "$p" && die "port $p is in use"; done
 
-work="$(mktemp -d /tmp/moonbeam-soak.XXXXXX)"
-chmod 755 "$work"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-cd "$home"
-mvn -B -q -DskipTests package test-compile >/dev/null
-java="$("$home/scripts/moonbeam.sh" --which-java)"
-jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
-"$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
-echo ok >"$work/ok"
+prepare_tls_work moonbeam-soak
 start_static_origin "$work" "$origin_port" || die "the nginx origin did not start"
 
 cat >"$work/config.json" <<JSON

@@ -50,3 +50,20 @@ CONF
   pids+=("$!")
   wait_port "$!" "$2"
 }
+
+# prepare_tls_work PREFIX: the set-up the memory scripts share. Creates $work (world-readable, so
+# nginx workers can serve from it) and $pids, stops every PID in $pids and removes $work on exit,
+# builds the jar and test classes, finds $java and $jcmd the way the launcher does, and writes a
+# development certificate ($work/cert.pem, $work/key.pem) and a tiny file $work/ok.
+prepare_tls_work() {
+  work="$(mktemp -d "/tmp/$1.XXXXXX")"
+  chmod 755 "$work"
+  pids=()
+  trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+  cd "$home"
+  mvn -B -q -DskipTests package test-compile >/dev/null
+  java="$("$home/scripts/moonbeam.sh" --which-java)"
+  jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
+  "$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
+  echo ok >"$work/ok"
+}
