@@ -51,9 +51,16 @@ if [ "${1:-}" = "--which-java" ]; then # the launcher's own flag: which java it 
   exit 0
 fi
 
+# A build on Java 22+ also compiles src/main/java22 (RSA signing by the system's OpenSSL); a jar
+# built on an older JDK lacks it, so a Java 22+ launch rebuilds it once. The marker file says which
+# Java built the jar; builds by plain mvn leave none, which counts as "older".
+java_major_now="$(java_major "$java" || echo 0)"
+built_with="$home/target/.built-with-java"
 needs_build() {
   [ -f "$jar" ] || return 0
-  [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]
+  [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] && return 0
+  [ "$java_major_now" -ge 22 ] && [ "$(cat "$built_with" 2>/dev/null || echo 0)" -lt 22 ] && return 0
+  return 1
 }
 
 if needs_build; then
@@ -66,6 +73,7 @@ if needs_build; then
     die "build failed (output above)"
   fi
   rm -f "$build_log"
+  echo "$java_major_now" >"$built_with"
 fi
 
 # Flags: the request path makes (next to) no garbage and the buffers are pooled, so a small heap
@@ -76,7 +84,7 @@ fi
 default_flags="-Xms48m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
 # Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
 # second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
-[ "$(java_major "$java" || echo 0)" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
+[ "$java_major_now" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
 # The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
 # (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).
 default_flags+=" --enable-native-access=ALL-UNNAMED"

@@ -4,6 +4,7 @@ import io.netty.internal.tcnative.Buffer;
 import io.netty.internal.tcnative.CertificateCallback;
 import io.netty.internal.tcnative.SSL;
 import io.netty.internal.tcnative.SSLContext;
+import io.netty.internal.tcnative.SSLPrivateKeyMethod;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
@@ -12,7 +13,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 
 /**
@@ -38,6 +41,13 @@ final class NativeServerTls implements ServerTls {
     private static final int NON_APPLICATION_BUFFER_BYTES = 2048;
     private static final TicketKeys TICKET_KEYS = new TicketKeys(TlsSettings.DEFAULT_SESSION_TIMEOUT.toNanos());
 
+    /**
+     * Why our last callback on this thread failed. When callbacks run as tcnative tasks, their
+     * exceptions become BoringSSL's bare "callback failed"; this keeps the useful reason for the
+     * handshake error ({@link #takeCallbackFailure}).
+     */
+    private static final ThreadLocal<String> CALLBACK_FAILURE = new ThreadLocal<>();
+
     private final long context;
     private final long[] chains;
     private final long[] keys;
@@ -47,15 +57,24 @@ final class NativeServerTls implements ServerTls {
     private final SniKeyManager chooser;
     private final AtomicInteger references = new AtomicInteger(1);
     private volatile int ticketGeneration;
+    /** The system OpenSSL's copies of {@link #keys}, used for signing when set (see PrivateKeyOperations). */
+    private final PrivateKeyOperations keyOperations;
+    private final long[] systemKeys;
+    private final AtomicBoolean keyFailureLogged = new AtomicBoolean();
+    private final LongAdder systemKeyOperationCount = new LongAdder();
 
     private NativeServerTls(long context, long[] chains, long[] keys, TlsSettings settings,
-                            List<KeyMaterial> certificates, TlsProviderInfo provider) {
+                            List<KeyMaterial> certificates, TlsProviderInfo provider,
+                            PrivateKeyOperations keyOperations, long[] systemKeys) {
         this.context = context;
         this.chains = chains;
         this.keys = keys;
         this.settings = settings;
         this.certificates = List.copyOf(certificates);
-        this.provider = provider;
+        this.keyOperations = keyOperations;
+        this.systemKeys = systemKeys;
+        this.provider = keyOperations == null ? provider : new TlsProviderInfo(provider.name(),
+                provider.library() + ", private keys: " + keyOperations.library(), provider.note());
         this.chooser = new SniKeyManager(certificates);
     }
 
@@ -76,8 +95,23 @@ final class NativeServerTls implements ServerTls {
                 chains[i] = parseChain(certificates.get(i).chain());
                 keys[i] = parseKey(certificates.get(i));
             }
-            NativeServerTls tls = new NativeServerTls(context, chains, keys, settings, certificates, provider);
+            // Only for RSA keys: OpenSSL's RSA is ~3x BoringSSL's here, but its ECDSA path (the hook is
+            // per context, so EC keys would go along) measured slower per handshake than BoringSSL's.
+            PrivateKeyOperations keyOperations = hasRsaKey(certificates) ? PrivateKeyOperations.system().operations() : null;
+            long[] systemKeys = keyOperations == null ? null : systemKeys(keyOperations, certificates);
+            if (systemKeys == null) {
+                keyOperations = null;
+            }
+            NativeServerTls tls = new NativeServerTls(context, chains, keys, settings, certificates, provider,
+                    keyOperations, systemKeys);
             SSLContext.setCertificateCallback(context, tls.new CertificateChooser());
+            if (keyOperations != null) {
+                // tcnative calls a private-key method only as a task (its direct path passes the
+                // wrong arguments); with tasks on, the certificate callback is one too. Both run
+                // inline on the loop: see NativeTlsSession.handshake().
+                SSLContext.setUseTasks(context, true);
+                SSLContext.setPrivateKeyMethod(context, tls.new SystemKeySigner());
+            }
             tls.applyTicketKeys(TICKET_KEYS.refresh(System.nanoTime()));
             return tls;
         } catch (Exception e) {
@@ -193,12 +227,21 @@ final class NativeServerTls implements ServerTls {
         ticketGeneration = generation;
     }
 
+    /** The reason our last callback on this thread failed, once; null if none did. */
+    static String takeCallbackFailure() {
+        String reason = CALLBACK_FAILURE.get();
+        if (reason != null) {
+            CALLBACK_FAILURE.remove();
+        }
+        return reason;
+    }
+
     /** A session made by this configuration was freed. */
     void sessionFreed() {
         release();
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean retired = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean retired = new AtomicBoolean();
 
     @Override
     public void retire() {
@@ -220,6 +263,54 @@ final class NativeServerTls implements ServerTls {
     private void release() {
         if (references.decrementAndGet() == 0) {
             freeAll(context, chains, keys);
+            if (systemKeys != null) {
+                freeSystemKeys(keyOperations, systemKeys);
+            }
+        }
+    }
+
+    private static boolean hasRsaKey(List<KeyMaterial> certificates) {
+        for (KeyMaterial material : certificates) {
+            if ("RSA".equals(material.key().getAlgorithm())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The system OpenSSL's copies of every private key, or null (with a warning) when it cannot
+     * load one of them: then BoringSSL keeps signing for all, which works, only slower for RSA.
+     */
+    private static long[] systemKeys(PrivateKeyOperations operations, List<KeyMaterial> certificates) {
+        long[] loaded = new long[certificates.size()];
+        for (int i = 0; i < certificates.size(); i++) {
+            byte[] der = certificates.get(i).key().getEncoded();
+            try {
+                if (der == null) {
+                    throw new SSLException("the key cannot be exported");
+                }
+                loaded[i] = operations.load(der);
+            } catch (SSLException e) {
+                LOG.log(System.Logger.Level.WARNING, "the private key of "
+                        + certificates.get(i).leaf().getSubjectX500Principal() + " stays with BoringSSL ("
+                        + e.getMessage() + "); every key signs there, RSA handshakes are slower");
+                freeSystemKeys(operations, loaded);
+                return null;
+            } finally {
+                if (der != null) {
+                    java.util.Arrays.fill(der, (byte) 0);
+                }
+            }
+        }
+        return loaded;
+    }
+
+    private static void freeSystemKeys(PrivateKeyOperations operations, long[] loaded) {
+        for (long key : loaded) {
+            if (key != 0) {
+                operations.free(key);
+            }
         }
     }
 
@@ -264,6 +355,11 @@ final class NativeServerTls implements ServerTls {
         return references.get() > 0 ? SSLContext.sessionNumber(context) : 0;
     }
 
+    /** Signatures and decryptions the system OpenSSL did for this configuration; 0 when BoringSSL does them. */
+    long systemKeyOperations() {
+        return systemKeyOperationCount.sum();
+    }
+
     /** Session-cache and ticket counters, for tests that check resumption really happened. */
     long resumptions() {
         return SSLContext.sessionHits(context) + SSLContext.sessionTicketKeyResume(context);
@@ -276,6 +372,15 @@ final class NativeServerTls implements ServerTls {
     private final class CertificateChooser implements CertificateCallback {
         @Override
         public void handle(long ssl, byte[] keyTypes, byte[][] issuers) throws Exception {
+            try {
+                choose(ssl);
+            } catch (Exception e) {
+                CALLBACK_FAILURE.set(e.getMessage());
+                throw e;
+            }
+        }
+
+        private void choose(long ssl) throws Exception {
             String hostName = SSL.getSniHostname(ssl);
             String name = hostName == null ? null : hostName.toLowerCase(Locale.ROOT);
             boolean ecdsa = false;
@@ -298,7 +403,58 @@ final class NativeServerTls implements ServerTls {
                         + " matches the client's signature algorithms");
             }
             int index = Integer.parseInt(alias);
-            SSL.setKeyMaterial(ssl, chains[index], keys[index]);
+            // No BoringSSL key when the system OpenSSL signs: tcnative then installs its private-key
+            // hook for this connection, which calls SystemKeySigner.
+            SSL.setKeyMaterial(ssl, chains[index], systemKeys != null ? 0 : keys[index]);
+        }
+    }
+
+    /**
+     * BoringSSL's private-key hook, answered by the system OpenSSL (see PrivateKeyOperations).
+     * Runs inside the handshake on the loop thread that drives it (NativeTlsSession runs the task
+     * inline). The key is found again from the SNI name and the key type the signature scheme
+     * implies: the same inputs {@link CertificateChooser} chose the certificate from, so the same
+     * answer, with no state carried between the two callbacks.
+     */
+    private final class SystemKeySigner implements SSLPrivateKeyMethod {
+        @Override
+        public byte[] sign(long ssl, int signatureScheme, byte[] input) throws Exception {
+            boolean ecdsa = (signatureScheme & 0xff) == 0x03;
+            systemKeyOperationCount.increment();
+            try {
+                return keyOperations.sign(systemKeys[keyIndex(ssl, ecdsa ? "EC" : "RSA")], signatureScheme, input);
+            } catch (Exception e) {
+                throw logged(e);
+            }
+        }
+
+        @Override
+        public byte[] decrypt(long ssl, byte[] input) throws Exception {
+            systemKeyOperationCount.increment();
+            try {
+                return keyOperations.decryptRaw(systemKeys[keyIndex(ssl, "RSA")], input);
+            } catch (Exception e) {
+                throw logged(e);
+            }
+        }
+
+        private int keyIndex(long ssl, String keyType) throws SSLException {
+            String hostName = SSL.getSniHostname(ssl);
+            String alias = chooser.choose(keyType, hostName == null ? null : hostName.toLowerCase(Locale.ROOT));
+            if (alias == null) {
+                throw new SSLException("no " + keyType + " key for " + hostName);
+            }
+            return Integer.parseInt(alias);
+        }
+
+        /** BoringSSL reports only "private key operation failed"; the reason is ours to log, once. */
+        private Exception logged(Exception e) {
+            CALLBACK_FAILURE.set(e.getMessage());
+            if (keyFailureLogged.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.WARNING, "TLS private-key operation failed (further failures "
+                        + "of this configuration are not logged): " + e.getMessage());
+            }
+            return e;
         }
     }
 

@@ -31,6 +31,8 @@ final class NativeTlsSession implements TlsSession {
      * 256 covers every suite we allow (RFC 8446 §5.2 caps the expansion at 256).
      */
     private static final int MAX_RECORD_OVERHEAD = 256;
+    /** Handshake tasks one call may run: the certificate choice, the signature, and one spare. */
+    private static final int MAX_TASK_ROUNDS = 3;
     /** Staging for the rare heap buffer (an error response, a test): BoringSSL needs addresses. */
     private static final int STAGING_BYTES = 2 * (MAX_PLAINTEXT + 512);
     private static final ThreadLocal<ByteBuffer> STAGING_IN =
@@ -106,20 +108,33 @@ final class NativeTlsSession implements TlsSession {
     /** One step of the handshake over whatever the BIO holds (input) or has room for (output). */
     private Status handshake() throws SSLException {
         int result;
-        try {
-            result = SSL.doHandshake(ssl);
-        } catch (Exception e) { // our certificate callback threw; tcnative rethrows it here
-            failed = true;
-            inboundDone = true;
-            SSL.clearError();
-            throw new SSLHandshakeException(String.valueOf(e.getMessage()));
+        int error;
+        // With the system OpenSSL signing (NativeServerTls), the certificate choice and the signature
+        // are tasks tcnative hands out: each is run here, on the loop, and collected by the next call.
+        for (int round = 0; ; round++) {
+            try {
+                result = SSL.doHandshake(ssl);
+            } catch (Exception e) { // our certificate callback threw; tcnative rethrows it here
+                failed = true;
+                inboundDone = true;
+                SSL.clearError();
+                throw new SSLHandshakeException(String.valueOf(e.getMessage()));
+            }
+            if (result == 1) {
+                handshakeDone = true;
+                writePending = false;
+                return Status.OK;
+            }
+            error = SSL.getError(ssl, result);
+            if (error != SSL.SSL_ERROR_WANT_PRIVATE_KEY_OPERATION && error != SSL.SSL_ERROR_WANT_X509_LOOKUP
+                    || round == MAX_TASK_ROUNDS) {
+                break;
+            }
+            Runnable task = SSL.getTask(ssl);
+            if (task != null) {
+                task.run(); // tcnative's tasks catch our callbacks' exceptions and report them as results
+            }
         }
-        if (result == 1) {
-            handshakeDone = true;
-            writePending = false;
-            return Status.OK;
-        }
-        int error = SSL.getError(ssl, result);
         writePending = error == SSL.SSL_ERROR_WANT_WRITE;
         return afterError(error, "handshake");
     }
@@ -224,6 +239,10 @@ final class NativeTlsSession implements TlsSession {
         int code = SSL.getLastErrorNumber();
         String reason = code == 0 ? "SSL error " + error + " during " + operation : SSL.getErrorString(code);
         SSL.clearError();
+        String callbackFailure = handshakeDone ? null : NativeServerTls.takeCallbackFailure();
+        if (callbackFailure != null) {
+            reason = callbackFailure;
+        }
         if (!handshakeDone || reason.contains("RENEGOTIATION")) {
             throw new SSLHandshakeException(reason);
         }

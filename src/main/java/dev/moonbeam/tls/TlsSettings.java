@@ -69,12 +69,14 @@ public record TlsSettings(
         }
         Set<String> supported = Set.of(jdkSupportedSuites());
         for (String suite : cipherSuites) {
-            if (!supported.contains(suite)) {
-                throw new IllegalArgumentException("tls cipher suite '" + suite + "' is unknown to this JDK");
-            }
-            if (!isStrong(suite)) {
+            // Policy first: JDK 24+ no longer even knows the RSA key-exchange suites, and "not
+            // allowed" tells the user more than "unknown" about a real suite.
+            if (!isStrong(suite) && (supported.contains(suite) || suite.matches("TLS_\\w+_WITH_\\w+"))) {
                 throw new IllegalArgumentException("tls cipher suite '" + suite
                         + "' is not an ECDHE AEAD suite (GCM or CHACHA20_POLY1305)");
+            }
+            if (!supported.contains(suite)) {
+                throw new IllegalArgumentException("tls cipher suite '" + suite + "' is unknown to this JDK");
             }
         }
         if (cipherOrder == null) {
