@@ -53,13 +53,17 @@ fi
 
 # A build on Java 22+ also compiles src/main/java22 (RSA signing by the system's OpenSSL); a jar
 # built on an older JDK lacks it, so a Java 22+ launch rebuilds it once. The marker file says which
-# Java built the jar; builds by plain mvn leave none, which counts as "older".
+# Java built the jar (valid while the jar is not newer); builds by plain mvn leave none, which
+# counts as "older".
 java_major_now="$(java_major "$java" || echo 0)"
 built_with="$home/target/.built-with-java"
+built_by() { # the Java that built the jar, as far as the marker can tell; 0 if unknown
+  if [ -f "$built_with" ] && ! [ "$jar" -nt "$built_with" ]; then cat "$built_with"; else echo 0; fi
+}
 needs_build() {
   [ -f "$jar" ] || return 0
   [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] && return 0
-  [ "$java_major_now" -ge 22 ] && [ "$(cat "$built_with" 2>/dev/null || echo 0)" -lt 22 ] && return 0
+  [ "$java_major_now" -ge 22 ] && [ "$(built_by)" -lt 22 ] && return 0
   return 1
 }
 

@@ -67,8 +67,16 @@ public record TlsSettings(
         if (cipherSuites.isEmpty()) {
             throw new IllegalArgumentException("tls cipher suites: at least one is required");
         }
-        Set<String> supported = Set.of(jdkSupportedSuites());
+        Set<String> supported = null;
         for (String suite : cipherSuites) {
+            if (CipherSuiteNames.toOpenSsl(suite) != null || CipherSuiteNames.isTls13(suite)) {
+                continue; // one of the nine allowed suites, which every JDK 17+ and BoringSSL know
+            }
+            if (supported == null) {
+                // Only for names outside our table: the JDK's default context costs ~0.25 s of
+                // start-up (it loads the trust store), which the usual configuration never pays.
+                supported = Set.of(jdkSupportedSuites());
+            }
             // Policy first: JDK 24+ no longer even knows the RSA key-exchange suites, and "not
             // allowed" tells the user more than "unknown" about a real suite.
             if (!isStrong(suite) && (supported.contains(suite) || suite.matches("TLS_\\w+_WITH_\\w+"))) {
