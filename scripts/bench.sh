@@ -23,9 +23,10 @@ Usage: scripts/bench.sh [options]
                         (default 60: at a few hundred handshakes/s the JIT takes ~40-60 s to
                         compile JSSE's handshake code; 0 to skip)
   --rounds R            interleaved rounds; the table shows medians (default 3)
-  --compare LIST        also run these, one at a time, in the same rounds: nginx, haproxy, and
+  --compare LIST        also run these, one at a time, in the same rounds: nginx, haproxy,
                         moonbeam-jsse (MoonBeam with "ssl.provider": "jdk"; plain "moonbeam"
-                        uses the default provider, native BoringSSL where it loads)
+                        uses the default provider, native BoringSSL where it loads) and
+                        moonbeam-nowarmup (MoonBeam with "warmup": {"enabled": false})
   --scenarios LIST      comma-separated subset of: tls-100b,tls-64k,handshake,resume,plain-100b,
                         handshake-rsa (default: all but handshake-rsa; --rsa adds it)
   --rsa                 also generate an RSA-2048 certificate and run handshake-rsa
@@ -41,6 +42,16 @@ Usage: scripts/bench.sh [options]
   --client-cpus LIST    taskset CPU list of wrk, s_time and the origins (default 1)
   --moonbeam-log LEVEL  MoonBeam's log level (default warning; debug to see why connections close)
   --quick               smoke run: --duration 3 --warmup 3 --handshake-warmup 0 --rounds 1
+  --cold                instead of the scenarios: what a user sees right after starting each proxy.
+                        Fresh process per round, no warm-up; time from exec to listening and to the
+                        first answered request, then back-to-back windows of keep-alive TLS 100 B
+                        (req/s and p99 per window) with a burst of reconnects after window 2.
+                        Writes table-cold.txt, results-cold.json, chart-cold.svg
+  --cold-windows N      windows per cold round (default 6)
+  --window S            seconds per cold window (default 5)
+  --burst S             seconds of "Connection: close" reconnects after window 2 (default 2; 0 = none)
+  --warmup-phase S      MoonBeam's own warm-up before it listens ("warmup": {"duration": S}), in
+                        seconds; default: its configured default. moonbeam-nowarmup has none
   --help                this text
 EOF
 }
@@ -51,6 +62,7 @@ say() { echo "bench.sh: $*" >&2; }
 threads=1 duration=10 warmup=30 warmup_chunk=5 rounds=3 compare="" scenario_list="" out="" rsa=0 java_list="" hs_warmup=60
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
+cold=0 cold_windows=6 cold_window_s=5 cold_burst_s=2 warmup_phase=""
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -72,6 +84,11 @@ while [ "$#" -gt 0 ]; do
     --java) need_arg "$@"; java_list="$2"; shift 2 ;;
     --moonbeam-log) need_arg "$@"; moonbeam_log="$2"; shift 2 ;;
     --quick) duration=3; warmup=3; hs_warmup=0; rounds=1; shift ;;
+    --cold) cold=1; shift ;;
+    --cold-windows) need_arg "$@"; cold_windows="$2"; shift 2 ;;
+    --window) need_arg "$@"; cold_window_s="$2"; shift 2 ;;
+    --burst) need_arg "$@"; cold_burst_s="$2"; shift 2 ;;
+    --warmup-phase) need_arg "$@"; warmup_phase="$2"; shift 2 ;;
     --help|-h) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -79,7 +96,8 @@ done
 
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for pair in "threads:$threads" "duration:$duration" "warmup:$warmup" "rounds:$rounds" "port:$port" \
-            "connections:$connections" "handshake-clients:$hs_clients" "handshake-warmup:$hs_warmup"; do
+            "connections:$connections" "handshake-clients:$hs_clients" "handshake-warmup:$hs_warmup" \
+            "cold-windows:$cold_windows" "window:$cold_window_s" "burst:$cold_burst_s" "warmup-phase:${warmup_phase:-0}"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 if [ "$threads" -lt 1 ] || [ "$duration" -lt 1 ] || [ "$rounds" -lt 1 ] || [ "$hs_clients" -lt 1 ]; then
@@ -110,9 +128,9 @@ if [ -n "$compare" ]; then
   IFS=',' read -r -a extra <<<"$compare"
   for p in "${extra[@]}"; do
     case "$p" in
-      nginx|haproxy|moonbeam-jsse) proxies+=("$p") ;;
+      nginx|haproxy|moonbeam-jsse|moonbeam-nowarmup) proxies+=("$p") ;;
       moonbeam*) ;;
-      *) die "--compare knows nginx, haproxy and moonbeam-jsse, not '$p'" ;;
+      *) die "--compare knows nginx, haproxy, moonbeam-jsse and moonbeam-nowarmup, not '$p'" ;;
     esac
   done
 fi
@@ -296,15 +314,17 @@ cert_of() { echo "$tmp/$1.pem"; }
 key_of() { echo "$tmp/$1.key"; }
 
 write_moonbeam_config() { # MODE FILE PROXY
-  local ssl="" provider=""
+  local ssl="" provider="" warmup=""
   [ "$3" = moonbeam-jsse ] && provider=", \"provider\": \"jdk\""
+  [ "$3" = moonbeam-nowarmup ] && warmup=$',\n  "warmup": {"enabled": false}'
+  [ "$3" != moonbeam-nowarmup ] && [ -n "$warmup_phase" ] && warmup=$',\n  "warmup": {"duration": '"$warmup_phase"'}'
   [ "$1" = plain ] || ssl=", \"ssl\": {\"cert_file\": \"$(cert_of "$1")\", \"key_file\": \"$(key_of "$1")\"$provider}"
   cat >"$2" <<EOF
 {
   "listen": "127.0.0.1:$port",
   "threads": $threads,
   "backend_servers": ["127.0.0.1:$origin1", "127.0.0.1:$origin2"]$ssl,
-  "log": {"file": null, "level": "$moonbeam_log"}
+  "log": {"file": null, "level": "$moonbeam_log"}$warmup
 }
 EOF
 }
@@ -591,6 +611,12 @@ sanity_check() { # sanity_check MODE: one request of each size through the proxy
   got="$(curl -sk --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' "$(proxy_url "$1" /64k)" || true)"
   [ "$got" = "200 65536" ] || { echo "GET /64k answered '$got', expected '200 65536'"; return 1; }
 }
+
+if [ "$cold" -eq 1 ]; then
+  [ "$cold_windows" -ge 2 ] && [ "$cold_window_s" -ge 1 ] || die "--cold-windows must be at least 2 and --window at least 1"
+  source "$home/scripts/lib/bench-cold.sh"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Rounds: for each round, each proxy in turn (never two at once), each mode: start, check,

@@ -297,7 +297,8 @@ public final class MoonBeam implements AutoCloseable {
         if (!java.util.Objects.equals(next.httpListener(), previous.httpListener())) {
             notApplied.add("http_listener changes need a restart");
             next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
-                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe());
+                    next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
+                    previous.warmUp());
         }
         if (!java.util.Objects.equals(next.observe(), previous.observe())) {
             notApplied.add("access_log and admin changes need a restart");
@@ -319,7 +320,8 @@ public final class MoonBeam implements AutoCloseable {
         // value, so the next reload still reports it.
         config = new ProxyConfig(next.source(), previous.listen(), previous.threads(), next.backends(),
                 next.isTls() == previous.isTls() ? next.tls() : previous.tls(), next.timeouts(), next.limits(), next.log(),
-                next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe());
+                next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
+                previous.warmUp());
         reloads++;
         for (Worker worker : workers) {
             worker.loop().execute(() -> worker.retainPools(current.backends()));

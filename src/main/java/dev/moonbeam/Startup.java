@@ -8,6 +8,7 @@ import dev.moonbeam.tls.DevCertificate;
 import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsMaterialException;
 import dev.moonbeam.tls.TlsSetup;
+import dev.moonbeam.warmup.WarmUp;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -65,6 +66,10 @@ final class Startup {
     /** Starts the proxy and blocks until it has shut down; returns the exit code. */
     static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException, ConfigException {
         DemoBackends demo = cli.demo() ? DemoBackends.start(config) : null;
+        if (config.warmUp().enabled()) {
+            // Before anything listens: a load balancer or client sees this process only once warm.
+            WarmUp.run(config);
+        }
         MoonBeam proxy;
         try {
             proxy = MoonBeam.start(config);

@@ -73,13 +73,25 @@ public final class ConfigLoader {
         boolean trustForwarded = root.bool("trust_forwarded_headers", false);
         HttpListenerConfig httpListener = httpListener(root.section("http_listener"), tls != null);
         ObserveConfig observe = observe(root);
+        WarmUpConfig warmUp = warmUp(root.section("warmup"));
         root.rejectUnknownKeys();
         if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
         return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
-                healthCheck, observe);
+                healthCheck, observe, warmUp);
+    }
+
+    private static WarmUpConfig warmUp(JsonSection section) throws ConfigException {
+        if (section == null) {
+            return WarmUpConfig.DEFAULTS;
+        }
+        boolean enabled = section.bool("enabled", true);
+        java.time.Duration duration = section.duration("duration", WarmUpConfig.DEFAULT_DURATION,
+                java.time.Duration.ZERO, WarmUpConfig.MAX_DURATION);
+        section.rejectUnknownKeys();
+        return enabled ? new WarmUpConfig(duration) : WarmUpConfig.OFF;
     }
 
     private JsonValue parse(Path file) throws ConfigException {

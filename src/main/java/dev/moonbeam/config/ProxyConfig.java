@@ -17,11 +17,12 @@ import java.util.List;
  * @param observe               access log and admin listener
  * @param healthCheck           the top-level {@code health_check}; {@link HealthCheckConfig#DISABLED}
  *                              when absent (each backend's own setting is in {@link BackendConfig})
+ * @param warmUp                the warm-up before the listeners open (start-up only)
  */
 public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
                           boolean trustForwardedHeaders, HttpListenerConfig httpListener,
-                          HealthCheckConfig healthCheck, ObserveConfig observe) {
+                          HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp) {
     public static final int MAX_THREADS = 256;
 
     public ProxyConfig {
@@ -33,17 +34,22 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
         return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 
+    public ProxyConfig withWarmUp(WarmUpConfig newWarmUp) {
+        return new ProxyConfig(source, listen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
+                httpListener, healthCheck, observe, newWarmUp);
+    }
+
     public boolean isTls() {
         return tls != null;
     }
 
     public ProxyConfig withThreads(int newThreads) {
         return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe);
+                httpListener, healthCheck, observe, warmUp);
     }
 
     public ProxyConfig withListen(ListenAddress newListen) {
         return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe);
+                httpListener, healthCheck, observe, warmUp);
     }
 }

@@ -300,7 +300,26 @@ class ConfigLoaderTest {
                 Arguments.of("backend health_check number", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"health_check\": 1}]}",
                         "backend_servers[0].health_check", "must be an object, true or false, found a number"),
                 Arguments.of("trust wrong type", "{" + ok + ", \"trust_forwarded_headers\": \"yes\"}", "trust_forwarded_headers",
-                        "must be true or false, found a string (\"yes\")"));
+                        "must be true or false, found a string (\"yes\")"),
+                Arguments.of("warmup too long", "{" + ok + ", \"warmup\": {\"duration\": \"2m\"}}", "warmup.duration",
+                        "must be between 0ms and 60s, found 120s"),
+                Arguments.of("warmup unknown key", "{" + ok + ", \"warmup\": {\"seconds\": 2}}", "warmup.seconds",
+                        "unknown"),
+                Arguments.of("warmup not an object", "{" + ok + ", \"warmup\": 2}", "warmup", "must be an object"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "absent                                          | 2000",
+        "'\"warmup\": {\"duration\": \"500ms\"},'         | 500",
+        "'\"warmup\": {\"duration\": 0},'                 | 0",
+        "'\"warmup\": {\"enabled\": false},'              | 0",
+        "'\"warmup\": {\"enabled\": true, \"duration\": 5},' | 5000",
+    })
+    void warmUpIsOnForTwoSecondsUnlessConfigured(String section, long millis) throws Exception {
+        ProxyConfig config = load("{" + (section.equals("absent") ? "" : section) + " \"backend_servers\": [\"127.0.0.1:8081\"]}");
+        assertThat(config.warmUp().duration().toMillis()).isEqualTo(millis);
+        assertThat(config.warmUp().enabled()).isEqualTo(millis > 0);
     }
 
     @ParameterizedTest(name = "{0}")
