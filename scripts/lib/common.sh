@@ -73,8 +73,14 @@ prepare_tls_work() {
   pids=()
   trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
   cd "$home"
-  mvn -B -q -DskipTests package test-compile >/dev/null
   java="$("$home/scripts/moonbeam.sh" --which-java)"
+  # Built by the Java the launcher runs (and marked so), or the launcher would build it again.
+  if ! JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$java")")")" mvn -B -q -DskipTests package test-compile \
+      >"$work/build.log" 2>&1; then
+    cat "$work/build.log" >&2
+    return 1
+  fi
+  java_major "$java" >"$home/target/.built-with-java"
   jcmd="$(dirname "$(readlink -f "$java")")/jcmd"
   "$java" -cp target/moonbeam.jar dev.moonbeam.tls.DevCertificate "$work/cert.pem" "$work/key.pem" >/dev/null 2>&1
   echo ok >"$work/ok"

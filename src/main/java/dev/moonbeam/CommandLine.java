@@ -5,9 +5,11 @@ import java.nio.file.Path;
 /**
  * What the command line asked for. Null / 0 fields mean "not given, use the config".
  *
- * @param threads overrides the config's {@code threads} when &gt; 0
+ * @param threads  overrides the config's {@code threads} when &gt; 0
+ * @param takeover join the listening ports of a running MoonBeam instead of refusing them
  */
-public record CommandLine(Path configFile, int threads, String listen, Mode mode, boolean debug, boolean demo) {
+public record CommandLine(Path configFile, int threads, String listen, Mode mode, boolean debug, boolean demo,
+                          boolean takeover) {
 
     public enum Mode { RUN, CHECK, VERSION, HELP }
 
@@ -19,6 +21,9 @@ public record CommandLine(Path configFile, int threads, String listen, Mode mode
               --listen [HOST:]PORT address to accept clients on, overrides the config
               --check              validate the configuration and exit (0 valid, 1 invalid)
               --demo               also start the built-in demo backends the shipped config names
+              --takeover           rolling restart: listen on ports a running MoonBeam holds
+                                   (SO_REUSEPORT), then stop the old one with SIGTERM; it
+                                   drains and leaves (docs/operations.md)
               --debug              verbose logging and stack traces
               --version            print the version and exit
               --help               print this help and exit
@@ -40,6 +45,7 @@ public record CommandLine(Path configFile, int threads, String listen, Mode mode
         Mode mode = Mode.RUN;
         boolean debug = false;
         boolean demo = false;
+        boolean takeover = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -69,10 +75,11 @@ public record CommandLine(Path configFile, int threads, String listen, Mode mode
                 case "--help", "-h" -> mode = noValue(inlineValue, name, Mode.HELP, mode);
                 case "--debug" -> debug = noValue(inlineValue, name, true, debug);
                 case "--demo" -> demo = noValue(inlineValue, name, true, demo);
+                case "--takeover" -> takeover = noValue(inlineValue, name, true, takeover);
                 default -> throw new UsageException(arg.startsWith("-") ? "unknown option " + arg : "unexpected argument " + arg);
             }
         }
-        return new CommandLine(config, threads, listen, mode, debug, demo);
+        return new CommandLine(config, threads, listen, mode, debug, demo, takeover);
     }
 
     private static <T> T noValue(String inlineValue, String name, T value, T previous) throws UsageException {

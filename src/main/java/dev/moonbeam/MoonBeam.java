@@ -85,9 +85,18 @@ public final class MoonBeam implements AutoCloseable {
      * @param requestListeners gives each loop (by index) the listener told of every finished request
      */
     public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners) throws IOException, ConfigException {
+        return start(config, requestListeners, false);
+    }
+
+    /**
+     * @param takeover listen next to a running MoonBeam on the same ports (a rolling restart)
+     *                 instead of refusing ports that are taken
+     */
+    public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners, boolean takeover)
+            throws IOException, ConfigException {
         ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
         try {
-            return start(config, tls, requestListeners);
+            return start(config, tls, requestListeners, takeover);
         } catch (IOException | ConfigException | RuntimeException e) {
             if (tls != null) {
                 tls.retire(); // nothing was started with it; its native context goes too
@@ -96,22 +105,24 @@ public final class MoonBeam implements AutoCloseable {
         }
     }
 
-    private static MoonBeam start(ProxyConfig config, ServerTls tls, IntFunction<RequestListener> requestListeners)
-            throws IOException, ConfigException {
+    private static MoonBeam start(ProxyConfig config, ServerTls tls, IntFunction<RequestListener> requestListeners,
+                                  boolean takeover) throws IOException, ConfigException {
         ProxySettings settings = ProxySettings.from(config, tls);
         RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
         int threads = config.effectiveThreads();
-        List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), threads);
+        List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), threads, takeover);
         List<Worker> workers = new ArrayList<>(threads);
         MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
         proxy.config = config;
         proxy.plainSettings = plainSettings(config, settings, proxy.address().getPort());
         try {
             if (config.httpListener() != null) {
-                proxy.plainListeners.addAll(ListenSockets.open(config.httpListener().listen().address(), threads));
+                proxy.plainListeners.addAll(ListenSockets.open(config.httpListener().listen().address(), threads, takeover));
             }
             if (config.observe().admin() != null) {
-                proxy.adminSocket = ListenSockets.open(config.observe().admin().address(), 1).get(0);
+                // Shared too: during the overlap /healthz answers from either process (503 from
+                // the draining one), as a load balancer's check expects.
+                proxy.adminSocket = ListenSockets.open(config.observe().admin().address(), 1, takeover).get(0);
             }
             if (config.observe().accessLog() != null) {
                 Path file = config.observe().accessLog();

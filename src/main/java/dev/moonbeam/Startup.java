@@ -3,12 +3,13 @@ package dev.moonbeam;
 import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
-import java.io.IOException;
+import dev.moonbeam.observe.RequestListener;
 import dev.moonbeam.tls.DevCertificate;
 import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsMaterialException;
 import dev.moonbeam.tls.TlsSetup;
 import dev.moonbeam.warmup.WarmUp;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -72,7 +73,7 @@ final class Startup {
         }
         MoonBeam proxy;
         try {
-            proxy = MoonBeam.start(config);
+            proxy = MoonBeam.start(config, index -> RequestListener.NONE, cli.takeover());
         } catch (IOException | ConfigException | RuntimeException e) {
             if (demo != null) {
                 demo.close();
@@ -85,6 +86,10 @@ final class Startup {
         controller.start();
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));
+        }
+        if (cli.takeover()) {
+            LOG.log(System.Logger.Level.INFO, "--takeover: sharing the ports with any MoonBeam already on them;"
+                    + " stop the old one with SIGTERM (it drains, then exits)");
         }
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "

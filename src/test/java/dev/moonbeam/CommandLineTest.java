@@ -13,14 +13,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CommandLineTest {
     static Stream<Arguments> valid() {
         return Stream.of(
-                Arguments.of(new String[] {}, new CommandLine(null, 0, null, CommandLine.Mode.RUN, false, false)),
-                Arguments.of(new String[] {"--config", "x.json"}, new CommandLine(Path.of("x.json"), 0, null, CommandLine.Mode.RUN, false, false)),
-                Arguments.of(new String[] {"--config=x.json", "--threads=4"}, new CommandLine(Path.of("x.json"), 4, null, CommandLine.Mode.RUN, false, false)),
-                Arguments.of(new String[] {"--threads", "1", "--listen", "8443"}, new CommandLine(null, 1, "8443", CommandLine.Mode.RUN, false, false)),
-                Arguments.of(new String[] {"--listen", "127.0.0.1:8443", "--check"}, new CommandLine(null, 0, "127.0.0.1:8443", CommandLine.Mode.CHECK, false, false)),
-                Arguments.of(new String[] {"--version"}, new CommandLine(null, 0, null, CommandLine.Mode.VERSION, false, false)),
-                Arguments.of(new String[] {"-h"}, new CommandLine(null, 0, null, CommandLine.Mode.HELP, false, false)),
-                Arguments.of(new String[] {"--debug", "--demo"}, new CommandLine(null, 0, null, CommandLine.Mode.RUN, true, true)));
+                Arguments.of(new String[] {}, new CommandLine(null, 0, null, CommandLine.Mode.RUN, false, false, false)),
+                Arguments.of(new String[] {"--config", "x.json"}, new CommandLine(Path.of("x.json"), 0, null, CommandLine.Mode.RUN, false, false, false)),
+                Arguments.of(new String[] {"--config=x.json", "--threads=4"}, new CommandLine(Path.of("x.json"), 4, null, CommandLine.Mode.RUN, false, false, false)),
+                Arguments.of(new String[] {"--threads", "1", "--listen", "8443"}, new CommandLine(null, 1, "8443", CommandLine.Mode.RUN, false, false, false)),
+                Arguments.of(new String[] {"--listen", "127.0.0.1:8443", "--check"}, new CommandLine(null, 0, "127.0.0.1:8443", CommandLine.Mode.CHECK, false, false, false)),
+                Arguments.of(new String[] {"--version"}, new CommandLine(null, 0, null, CommandLine.Mode.VERSION, false, false, false)),
+                Arguments.of(new String[] {"-h"}, new CommandLine(null, 0, null, CommandLine.Mode.HELP, false, false, false)),
+                Arguments.of(new String[] {"--debug", "--demo"}, new CommandLine(null, 0, null, CommandLine.Mode.RUN, true, true, false)),
+                Arguments.of(new String[] {"--takeover"}, new CommandLine(null, 0, null, CommandLine.Mode.RUN, false, false, true)));
     }
 
     @ParameterizedTest

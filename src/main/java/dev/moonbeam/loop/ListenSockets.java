@@ -12,6 +12,8 @@ import java.util.List;
 /**
  * Opens the listening sockets: one per event loop, all bound to the same address with
  * {@code SO_REUSEPORT} so the kernel spreads new connections over the loops without any hand-off.
+ * A second MoonBeam may join them only when started with {@code --takeover} (a rolling restart:
+ * the new process joins, the old one drains and leaves); otherwise a taken port is an error.
  *
  * <p>Called on the main/control thread before the loops start.
  */
@@ -28,10 +30,23 @@ public final class ListenSockets {
      * @throws IOException with a one-line message saying what to do when the bind fails
      */
     public static List<ServerSocketChannel> open(InetSocketAddress address, int count) throws IOException {
-        boolean reusePort = count > 1 && supportsReusePort();
+        return open(address, count, false);
+    }
+
+    /**
+     * @param joinRunning bind next to a running MoonBeam's sockets on the same port instead of
+     *                    refusing a taken port ({@code --takeover})
+     */
+    public static List<ServerSocketChannel> open(InetSocketAddress address, int count, boolean joinRunning)
+            throws IOException {
+        // Always SO_REUSEPORT where there is one, even for one loop, so that a later --takeover can join.
+        boolean reusePort = supportsReusePort();
+        if (joinRunning && !reusePort) {
+            throw new BindException("--takeover needs SO_REUSEPORT, which this platform does not offer");
+        }
         // With SO_REUSEPORT a second MoonBeam on the same port would bind silently and take half the
         // traffic; a plain bind first fails the way an operator expects if anything holds the port.
-        if (address.getPort() != 0) {
+        if (address.getPort() != 0 && !joinRunning) {
             probe(address);
         }
         List<ServerSocketChannel> sockets = new ArrayList<>(count);

@@ -1,6 +1,7 @@
 package dev.moonbeam.proxy;
 
 import dev.moonbeam.loop.IoHandler;
+import dev.moonbeam.loop.ListenSockets;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
@@ -12,8 +13,24 @@ import java.nio.channels.SocketChannel;
  * {@link ClientConnection} on the same loop. Loop-owned.
  */
 final class Acceptor implements IoHandler {
-    /** Stops accepting: the socket closes, so the kernel refuses new connections at once. */
+    /**
+     * Stops accepting: takes what the kernel already queued (those clients get their answer, with
+     * {@code Connection: close}), then closes the socket, so the kernel refuses new connections at
+     * once or, when another MoonBeam shares the port (--takeover), sends them all there. Closing
+     * with connections still queued would reset them.
+     */
     void stop() {
+        for (int i = 0; i < ListenSockets.BACKLOG && listener.isOpen(); i++) {
+            try {
+                SocketChannel channel = listener.accept();
+                if (channel == null) {
+                    break;
+                }
+                setUp(channel);
+            } catch (IOException e) {
+                break;
+            }
+        }
         closeQuietly(listener);
     }
 
@@ -48,14 +65,18 @@ final class Acceptor implements IoHandler {
             if (channel == null) {
                 return;
             }
-            try {
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ClientConnection.open(worker, channel, role == Listener.Role.MAIN ? worker.settings() : worker.plainSettings());
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
-                closeQuietly(channel);
-            }
+            setUp(channel);
+        }
+    }
+
+    private void setUp(SocketChannel channel) {
+        try {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ClientConnection.open(worker, channel, role == Listener.Role.MAIN ? worker.settings() : worker.plainSettings());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
+            closeQuietly(channel);
         }
     }
 

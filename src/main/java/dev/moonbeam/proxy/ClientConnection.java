@@ -42,6 +42,8 @@ final class ClientConnection implements IoHandler {
 
     private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
 
+    /** How long an idle keep-alive connection stays open once draining starts (see drain()). */
+    private static final long DRAIN_IDLE_GRACE_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
     /** Passes of {@link #progress()} per event: enough to move a buffer each way a few times, bounded for fairness. */
     private static final int MAX_ROUNDS = 16;
@@ -362,11 +364,13 @@ final class ClientConnection implements IoHandler {
         return moved;
     }
 
-    /** Graceful shutdown: idle connections close now, busy ones after their current response. */
+    /** Graceful shutdown: idle connections close after a short grace, busy ones after their current response. */
     void drain() {
         if (state == State.IDLE) {
-            beginClosing();
-            progress();
+            // Not at once: a keep-alive client may have a request on the way, and closing under it
+            // fails that request (the client sees a reset, not an answer). A request that arrives
+            // within the grace is answered with Connection: close; silence closes the connection.
+            arm(TimerPurpose.IDLE, Math.min(settings.clientIdleNanos(), DRAIN_IDLE_GRACE_NANOS));
         }
     }
 

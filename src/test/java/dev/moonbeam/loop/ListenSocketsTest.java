@@ -53,6 +53,42 @@ class ListenSocketsTest {
     }
 
     @Test
+    void evenOneLoopRefusesASecondProxyWithoutTakeover() throws IOException {
+        List<ServerSocketChannel> running = ListenSockets.open(new InetSocketAddress(LOOPBACK, 0), 1);
+        try {
+            int port = ((InetSocketAddress) running.get(0).getLocalAddress()).getPort();
+            assertThatThrownBy(() -> ListenSockets.open(new InetSocketAddress(LOOPBACK, port), 1))
+                    .isInstanceOf(BindException.class)
+                    .hasMessageContaining("already in use");
+        } finally {
+            ListenSockets.closeAll(running);
+        }
+    }
+
+    /** --takeover: the new process's sockets join the running one's, even when it has one loop. */
+    @Test
+    void takeoverJoinsTheRunningProxysPortAndKeepsItWhenTheOldOneCloses() throws IOException {
+        List<ServerSocketChannel> running = ListenSockets.open(new InetSocketAddress(LOOPBACK, 0), 1);
+        List<ServerSocketChannel> joined = List.of();
+        try {
+            int port = ((InetSocketAddress) running.get(0).getLocalAddress()).getPort();
+            joined = ListenSockets.open(new InetSocketAddress(LOOPBACK, port), 2, true);
+            assertThat(joined).hasSize(2).allSatisfy(socket ->
+                    assertThat(((InetSocketAddress) socket.getLocalAddress()).getPort()).isEqualTo(port));
+            ListenSockets.closeAll(running);
+            for (ServerSocketChannel socket : joined) {
+                socket.configureBlocking(true);
+            }
+            try (java.net.Socket client = new java.net.Socket(LOOPBACK, port)) {
+                assertThat(client.isConnected()).isTrue();
+            }
+        } finally {
+            ListenSockets.closeAll(running);
+            ListenSockets.closeAll(joined);
+        }
+    }
+
+    @Test
     void permissionDeniedSaysHowToBindLowPorts() {
         // CI runs as root, so a real EACCES cannot be provoked; check the translation itself.
         IOException explained = ListenSockets.explain(new InetSocketAddress(LOOPBACK, 443), new SocketException("Permission denied"));
