@@ -79,17 +79,21 @@ final class WarmUpClient implements Runnable {
     public void run() {
         InetSocketAddress main = tlsAddress != null ? tlsAddress : plainAddress;
         // Mostly keep-alive requests, the steady state that must be compiled well, most of them in
-        // plain HTTP (see WarmUp.privateConfig); a few new connections (each a TLS handshake, the
-        // client's costliest step) so that accept, handshake and close are compiled too and their
-        // first real use deoptimises nothing.
+        // plain HTTP (see WarmUp.privateConfig). Between short blocks of them, the rare paths: new
+        // connections (each a TLS handshake), Connection: close, pipelining, a malformed request.
+        // Interleaved all along rather than in long blocks: the JIT profiles a method only once it
+        // is warm, and a branch its profile never saw taken is compiled as a trap, so that its
+        // first real use (a burst of reconnecting clients) deoptimises the hottest code.
         for (int cycle = 0; System.nanoTime() < deadlineNanos; cycle++) {
             if (plainAddress != null && plainAddress != main) {
-                step(() -> keepAlive(plainAddress, 2000));
+                step(() -> keepAlive(plainAddress, 200));
             }
-            step(() -> keepAlive(main, 500));
-            step(() -> newConnections(main, 4));
-            step(() -> pipelined(main, 4));
-            if (cycle % 4 == 0) {
+            step(() -> keepAlive(main, 100));
+            step(() -> newConnections(main, 2));
+            if (cycle % 2 == 0) {
+                step(() -> pipelined(main, 4));
+            }
+            if (cycle % 8 == 0) {
                 step(() -> malformed(main));
             }
         }
