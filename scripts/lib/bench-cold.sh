@@ -40,15 +40,21 @@ cold_start_proxy() {
   esac
   proxy_pid="$!"
   pids+=("$proxy_pid")
-  for i in $(seq 1 3000); do # 30 s at most
+  # The polling runs on the client CPUs, not beside the starting proxy; both waits end by 60 s.
+  local give_up=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$give_up" ]; do
     kill -0 "$proxy_pid" 2>/dev/null || return 1
-    if port_busy "$proxy_port"; then listen_ms="$(ms_since "$t0")"; break; fi
+    if taskset -c "$client_cpus" ss -ltnH "sport = :$proxy_port" 2>/dev/null | grep -q .; then
+      listen_ms="$(ms_since "$t0")"
+      break
+    fi
     sleep 0.01
   done
   [ "$listen_ms" != "-" ] || return 1
-  for i in $(seq 1 300); do # 30 s at most
+  while [ "$SECONDS" -lt "$give_up" ]; do
     kill -0 "$proxy_pid" 2>/dev/null || return 1
-    if [ "$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$proxy_port/100b" 2>/dev/null)" = 200 ]; then
+    if [ "$(taskset -c "$client_cpus" curl -sk --max-time 2 -o /dev/null -w '%{http_code}' \
+        "https://127.0.0.1:$proxy_port/100b" 2>/dev/null)" = 200 ]; then
       first_ms="$(ms_since "$t0")"
       return 0
     fi
@@ -64,7 +70,7 @@ cold_window() {
   [ "$kind" = reconnect ] && extra=(-H "Connection: close")
   c0="$(cpu_ticks "$proxy_pid")"; t0="$(now)"
   taskset -c "$client_cpus" timeout -k 5 $((seconds + 30)) wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s \
-    --latency -s "$tmp/report.lua" "${extra[@]}" "https://127.0.0.1:$proxy_port/100b" >"$raw" 2>&1 || true
+    --latency -s "$tmp/report.lua" ${extra[@]+"${extra[@]}"} "https://127.0.0.1:$proxy_port/100b" >"$raw" 2>&1 || true
   c1="$(cpu_ticks "$proxy_pid")"; t1="$(now)"
   wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
   cpu="$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v w="$wall" 'BEGIN {printf "%.1f", 100 * c / hz / w}')"

@@ -3,6 +3,7 @@ package dev.moonbeam;
 import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
+import dev.moonbeam.loop.ListenSockets;
 import dev.moonbeam.observe.RequestListener;
 import dev.moonbeam.tls.DevCertificate;
 import dev.moonbeam.tls.ServerTls;
@@ -64,10 +65,23 @@ final class Startup {
         return tls.provider().describe();
     }
 
+    private static void requirePortsFree(ProxyConfig config) throws IOException {
+        ListenSockets.requireFree(config.listen().address());
+        if (config.httpListener() != null) {
+            ListenSockets.requireFree(config.httpListener().listen().address());
+        }
+        if (config.observe().admin() != null) {
+            ListenSockets.requireFree(config.observe().admin().address());
+        }
+    }
+
     /** Starts the proxy and blocks until it has shut down; returns the exit code. */
     static int run(ProxyConfig config, ConfigLoader loader, CommandLine cli) throws IOException, ConfigException {
         DemoBackends demo = cli.demo() ? DemoBackends.start(config) : null;
         if (config.warmUp().enabled()) {
+            if (!cli.takeover()) {
+                requirePortsFree(config); // a taken port fails now, not after the warm-up
+            }
             // Before anything listens: a load balancer or client sees this process only once warm.
             WarmUp.run(config);
         }

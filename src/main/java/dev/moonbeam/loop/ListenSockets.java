@@ -78,6 +78,16 @@ public final class ListenSockets {
         }
     }
 
+    /**
+     * Fails, with the same message a start would give, when {@code address} is taken; for checks
+     * made before binding (the warm-up runs first and should not run in vain).
+     */
+    public static void requireFree(InetSocketAddress address) throws IOException {
+        if (address.getPort() != 0) {
+            probe(address);
+        }
+    }
+
     private static void probe(InetSocketAddress address) throws IOException {
         try (ServerSocketChannel probe = ServerSocketChannel.open()) {
             probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);

@@ -15,7 +15,8 @@ import java.nio.channels.SocketChannel;
 final class Acceptor implements IoHandler {
     /**
      * Stops accepting: takes what the kernel already queued (those clients get their answer, with
-     * {@code Connection: close}), then closes the socket, so the kernel refuses new connections at
+     * {@code Connection: close}, and the idle grace of a draining loop: see
+     * ClientConnection.drain), then closes the socket, so the kernel refuses new connections at
      * once or, when another MoonBeam shares the port (--takeover), sends them all there. Closing
      * with connections still queued would reset them.
      */

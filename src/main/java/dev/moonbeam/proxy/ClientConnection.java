@@ -110,7 +110,7 @@ final class ClientConnection implements IoHandler {
         if (connection.tls != null) {
             connection.arm(TimerPurpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());
         } else {
-            connection.arm(TimerPurpose.IDLE, connection.settings.clientIdleNanos());
+            connection.arm(TimerPurpose.IDLE, connection.idleNanos());
         }
         return connection;
     }
@@ -307,7 +307,7 @@ final class ClientConnection implements IoHandler {
         }
         if (tls != null && timerPurpose == TimerPurpose.HANDSHAKE && tls.engine().state() != TlsEngine.State.HANDSHAKING
                 && state == State.IDLE) {
-            arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+            arm(TimerPurpose.IDLE, idleNanos());
         }
         return n > 0;
     }
@@ -366,12 +366,19 @@ final class ClientConnection implements IoHandler {
 
     /** Graceful shutdown: idle connections close after a short grace, busy ones after their current response. */
     void drain() {
-        if (state == State.IDLE) {
-            // Not at once: a keep-alive client may have a request on the way, and closing under it
-            // fails that request (the client sees a reset, not an answer). A request that arrives
-            // within the grace is answered with Connection: close; silence closes the connection.
-            arm(TimerPurpose.IDLE, Math.min(settings.clientIdleNanos(), DRAIN_IDLE_GRACE_NANOS));
+        // Not at once: a keep-alive client may have a request on the way, and closing under it
+        // fails that request (the client sees a reset, not an answer). A request that arrives
+        // within the grace is answered with Connection: close; silence closes the connection. A
+        // TLS handshake in progress keeps its own deadline and gets the grace once it is done.
+        if (state == State.IDLE && timerPurpose == TimerPurpose.IDLE) {
+            arm(TimerPurpose.IDLE, idleNanos());
         }
+    }
+
+    /** The keep-alive idle timeout; while the loop drains, only the short grace of drain(). */
+    private long idleNanos() {
+        return worker.isDraining() ? Math.min(settings.clientIdleNanos(), DRAIN_IDLE_GRACE_NANOS)
+                : settings.clientIdleNanos();
     }
 
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
@@ -385,7 +392,7 @@ final class ClientConnection implements IoHandler {
         if (state == State.READING_HEAD) {
             arm(TimerPurpose.HEAD, settings.clientHeadNanos());
         } else {
-            arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+            arm(TimerPurpose.IDLE, idleNanos());
             giveBackSession();
         }
         releaseEmpty();
@@ -441,7 +448,7 @@ final class ClientConnection implements IoHandler {
         switch (timerPurpose) {
             case HANDSHAKE -> {
                 if (tls != null && tls.engine().state() != TlsEngine.State.HANDSHAKING && state == State.IDLE) {
-                    arm(TimerPurpose.IDLE, settings.clientIdleNanos());
+                    arm(TimerPurpose.IDLE, idleNanos());
                 } else {
                     close();
                 }

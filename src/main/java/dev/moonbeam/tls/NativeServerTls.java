@@ -87,6 +87,8 @@ final class NativeServerTls implements ServerTls {
         long context = 0;
         long[] chains = new long[certificates.size()];
         long[] keys = new long[certificates.size()];
+        PrivateKeyOperations keyOperations = null;
+        long[] systemKeys = null;
         try {
             context = SSLContext.make(protocolMask(settings.protocols()), SSL.SSL_MODE_SERVER);
             configure(context, settings);
@@ -97,8 +99,8 @@ final class NativeServerTls implements ServerTls {
             }
             // Only for RSA keys: OpenSSL's RSA is ~3x BoringSSL's here, but its ECDSA path (the hook is
             // per context, so EC keys would go along) measured slower per handshake than BoringSSL's.
-            PrivateKeyOperations keyOperations = hasRsaKey(certificates) ? PrivateKeyOperations.system().operations() : null;
-            long[] systemKeys = keyOperations == null ? null : systemKeys(keyOperations, certificates);
+            keyOperations = hasRsaKey(certificates) ? PrivateKeyOperations.system().operations() : null;
+            systemKeys = keyOperations == null ? null : systemKeys(keyOperations, certificates);
             if (systemKeys == null) {
                 keyOperations = null;
             }
@@ -116,6 +118,9 @@ final class NativeServerTls implements ServerTls {
             return tls;
         } catch (Exception e) {
             freeAll(context, chains, keys);
+            if (systemKeys != null) {
+                freeSystemKeys(keyOperations, systemKeys);
+            }
             SSL.clearError();
             throw e instanceof SSLException ssl ? ssl : new SSLException("BoringSSL: " + e.getMessage(), e);
         }
@@ -225,6 +230,10 @@ final class NativeServerTls implements ServerTls {
         generation = Math.max(generation, TICKET_KEYS.refresh(System.nanoTime()));
         SSLContext.setSessionTicketKeys(context, TICKET_KEYS.keys());
         ticketGeneration = generation;
+    }
+
+    static void noteCallbackFailure(String reason) {
+        CALLBACK_FAILURE.set(reason);
     }
 
     /** The reason our last callback on this thread failed, once; null if none did. */
@@ -375,7 +384,7 @@ final class NativeServerTls implements ServerTls {
             try {
                 choose(ssl);
             } catch (Exception e) {
-                CALLBACK_FAILURE.set(e.getMessage());
+                noteCallbackFailure(e.getMessage());
                 throw e;
             }
         }
@@ -449,7 +458,7 @@ final class NativeServerTls implements ServerTls {
 
         /** BoringSSL reports only "private key operation failed"; the reason is ours to log, once. */
         private Exception logged(Exception e) {
-            CALLBACK_FAILURE.set(e.getMessage());
+            noteCallbackFailure(e.getMessage());
             if (keyFailureLogged.compareAndSet(false, true)) {
                 LOG.log(System.Logger.Level.WARNING, "TLS private-key operation failed (further failures "
                         + "of this configuration are not logged): " + e.getMessage());

@@ -107,6 +107,7 @@ final class NativeTlsSession implements TlsSession {
 
     /** One step of the handshake over whatever the BIO holds (input) or has room for (output). */
     private Status handshake() throws SSLException {
+        NativeServerTls.takeCallbackFailure(); // a reason left by another connection's handshake is not ours
         int result;
         int error;
         // With the system OpenSSL signing (NativeServerTls), the certificate choice and the signature
@@ -118,6 +119,7 @@ final class NativeTlsSession implements TlsSession {
                 failed = true;
                 inboundDone = true;
                 SSL.clearError();
+                NativeServerTls.takeCallbackFailure(); // the exception carries it already
                 throw new SSLHandshakeException(String.valueOf(e.getMessage()));
             }
             if (result == 1) {

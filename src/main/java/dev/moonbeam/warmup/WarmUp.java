@@ -61,8 +61,9 @@ public final class WarmUp {
             Result result = drive(proxy, config.warmUp().duration(), start);
             LOG.log(System.Logger.Level.INFO, result.describe());
             return result;
-        } catch (IOException | ConfigException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "warm-up skipped: " + e.getMessage());
+        } catch (IOException | ConfigException | RuntimeException | OutOfMemoryError | LinkageError e) {
+            // OutOfMemoryError: typically "unable to create native thread"; the real start may still fit.
+            LOG.log(System.Logger.Level.WARNING, "warm-up skipped: " + e);
             return new Result(0, 0, 1, Duration.ofNanos(System.nanoTime() - start), e.toString());
         } finally {
             if (proxy != null) {

@@ -30,6 +30,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
     private static final int RSA_PSS_SALTLEN_DIGEST = -1;
     private static final int EVP_PKEY_RSA = 6;
     private static final int EVP_PKEY_EC = 408;
+    private static final long OPENSSL_INIT_NO_ATEXIT = 0x0008_0000L;
 
     private final String library;
     private final MethodHandle d2iAutoPrivateKey;
@@ -47,6 +48,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
     private final MethodHandle decryptInit;
     private final MethodHandle decrypt;
     private final MethodHandle errGetError;
+    private final MethodHandle errClearError;
     private final MethodHandle errErrorStringN;
     private final MemorySegment sha1;
     private final MemorySegment sha256;
@@ -77,6 +79,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
         decrypt = handle(crypto, linker, "EVP_PKEY_decrypt",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
         errGetError = handle(crypto, linker, "ERR_get_error", FunctionDescriptor.of(JAVA_LONG));
+        errClearError = handle(crypto, linker, "ERR_clear_error", FunctionDescriptor.ofVoid());
         errErrorStringN = handle(crypto, linker, "ERR_error_string_n",
                 FunctionDescriptor.ofVoid(JAVA_LONG, ADDRESS, JAVA_LONG));
         sha1 = digest(crypto, linker, "EVP_sha1");
@@ -103,6 +106,13 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
             if (version < MIN_VERSION) {
                 return "libcrypto.so.3 reports version 0x" + Long.toHexString(version) + ", below 3.0";
             }
+            // No atexit clean-up: the JVM may exit (a second SIGTERM) while loops still sign, and
+            // OpenSSL tearing itself down under them would crash the process on its way out.
+            MethodHandle init = handle(crypto, linker, "OPENSSL_init_crypto",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
+            if ((int) init.invokeExact(OPENSSL_INIT_NO_ATEXIT, MemorySegment.NULL) != 1) {
+                return "OPENSSL_init_crypto failed";
+            }
             return new OpenSslKeyOperations(crypto, linker);
         } catch (Throwable e) {
             return "cannot bind libcrypto.so.3: " + e;
@@ -116,6 +126,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
 
     @Override
     public long load(byte[] pkcs8) throws SSLException {
+        clearErrors();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment der = arena.allocate(pkcs8.length);
             MemorySegment.copy(pkcs8, 0, der, ValueLayout.JAVA_BYTE, 0, pkcs8.length);
@@ -152,6 +163,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
             default -> throw new SSLException("OpenSSL: unsupported signature scheme 0x"
                     + Integer.toHexString(signatureScheme));
         };
+        clearErrors();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment context = (MemorySegment) mdCtxNew.invokeExact();
             if (context.equals(MemorySegment.NULL)) {
@@ -192,6 +204,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
     @Override
     public byte[] decryptRaw(long key, byte[] input) throws SSLException {
         MemorySegment pkey = MemorySegment.ofAddress(key);
+        clearErrors();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment context = (MemorySegment) pkeyCtxNew.invokeExact(pkey, MemorySegment.NULL);
             if (context.equals(MemorySegment.NULL)) {
@@ -230,6 +243,15 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
             pkeyFree.invokeExact(MemorySegment.ofAddress(key));
         } catch (Throwable e) {
             throw new IllegalStateException("EVP_PKEY_free", e);
+        }
+    }
+
+    /** Whatever an earlier call left on this thread's error queue must not become our failure's reason. */
+    private void clearErrors() throws SSLException {
+        try {
+            errClearError.invokeExact();
+        } catch (Throwable e) {
+            throw new SSLException("OpenSSL: " + e, e);
         }
     }
 

@@ -66,6 +66,30 @@ class TakeoverTest {
         }
     }
 
+    /**
+     * Draining does not wait for idle clients: a keep-alive connection between requests and one
+     * that never sent a byte are closed after the short grace, long before shutdown_drain.
+     */
+    @Test
+    void drainClosesIdleConnectionsAfterTheGraceNotTheDrainTimeout() throws Exception {
+        try (TestBackend backend = new TestBackend("b", TestBackend.named("origin"))) {
+            MoonBeam proxy = MoonBeam.start(config(0, backend));
+            int port = proxy.address().getPort();
+            try (RawClient keepAlive = new RawClient(port); java.net.Socket silent = new java.net.Socket("127.0.0.1", port)) {
+                assertThat(keepAlive.get("/k").status()).isEqualTo(200);
+                silent.setSoTimeout(10_000);
+                long start = System.nanoTime();
+                proxy.drainAndClose(Duration.ofSeconds(20));
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                assertThat(took).as("drain time").isLessThan(Duration.ofSeconds(10));
+                assertThat(silent.getInputStream().read()).as("silent connection closed").isEqualTo(-1);
+                assertThat(keepAlive.isClosedByPeer()).isTrue();
+            } finally {
+                proxy.close();
+            }
+        }
+    }
+
     private ProxyConfig config(int port, TestBackend backend) throws Exception {
         Path file = dir.resolve("proxy_config_" + port + ".json");
         Files.writeString(file, "{\"listen\": \"127.0.0.1:" + port + "\", \"threads\": 2, \"backend_servers\": [\""

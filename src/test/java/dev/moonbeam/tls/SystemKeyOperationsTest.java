@@ -31,6 +31,10 @@ class SystemKeyOperationsTest {
     @BeforeAll
     static void assumeAvailable() {
         PrivateKeyOperations.Availability availability = PrivateKeyOperations.system();
+        // .ci/run sets this on a Java 22+ run where libcrypto.so.3 exists: skipping there would hide a broken binding.
+        if (Boolean.getBoolean("moonbeam.test.requireSystemKeyOperations") && availability.operations() == null) {
+            throw new AssertionError("system OpenSSL key operations required but unavailable: " + availability.reason());
+        }
         Assumptions.assumeTrue(availability.operations() != null,
                 () -> "system OpenSSL key operations unavailable (" + availability.reason() + "): skipped");
         operations = availability.operations();
@@ -97,7 +101,7 @@ class SystemKeyOperationsTest {
     }
 
     @Test
-    void failuresNameTheReasonAndLeaveNoErrorBehind() throws Exception {
+    void failuresNameTheReasonAndTheNextCallStillWorks() throws Exception {
         assertThatThrownBy(() -> operations.load(new byte[] {0x30, 0x03, 0x02, 0x01, 0x00}))
                 .isInstanceOf(SSLException.class).hasMessageContaining("cannot load the private key");
         long key = operations.load(Fixtures.ec().key().getEncoded());
@@ -106,7 +110,7 @@ class SystemKeyOperationsTest {
                     .isInstanceOf(SSLException.class).hasMessageContaining("unsupported signature scheme 0x807");
             assertThatThrownBy(() -> operations.sign(key, 0x0804, new byte[32])) // PSS with an EC key
                     .isInstanceOf(SSLException.class).hasMessageContaining("OpenSSL");
-            // The queue was drained: the next operation succeeds and reports nothing stale.
+            // A failure leaves the key and this thread usable.
             assertThat(operations.sign(key, 0x0403, new byte[32])).isNotEmpty();
         } finally {
             operations.free(key);
