@@ -383,7 +383,10 @@ final class ClientConnection implements IoHandler {
 
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
     void exchangeFinished(boolean keepAlive) {
-        if (!keepAlive || worker.isDraining()) {
+        // keepAlive is what the response told the client. A drain that began while it was on its
+        // way does not close under the client's next request: the idle timer below is then the
+        // drain's short grace, and that request is answered with Connection: close.
+        if (!keepAlive) {
             beginClosing();
             return;
         }

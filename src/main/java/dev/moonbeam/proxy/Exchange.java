@@ -50,6 +50,8 @@ final class Exchange {
     private int attempts;
     private boolean retried;
     private boolean requestComplete;
+    /** The response head told the client Connection: close because the loop was draining. */
+    private boolean closeSentForDrain;
     private long requestBodyForwarded;
     /** Bytes of the response already handed to the client (head included). */
     private long responseBytesRelayed;
@@ -109,6 +111,7 @@ final class Exchange {
         attempts = 0;
         retried = false;
         requestComplete = false;
+        closeSentForDrain = false;
         requestBodyForwarded = 0;
         responseBytesRelayed = 0;
         responseBytesReceived = 0;
@@ -459,6 +462,7 @@ final class Exchange {
         int before = out.position();
         HeadRewriter.ClientPersistence persistence = worker.isDraining()
                 ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
+        closeSentForDrain = persistence == HeadRewriter.ClientPersistence.CLOSE;
         if (HeadRewriter.writeResponse(request, response, persistence, out) != HeadRewriter.Result.WRITTEN) {
             backendBroke(new IOException("response head does not fit the client buffer"));
             return false;
@@ -523,7 +527,7 @@ final class Exchange {
         }
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
-        boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete;
+        boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete && !closeSentForDrain;
         boolean backendReusable = response.isKeepAlive() && requestComplete && !connection.hasPendingOutput()
                 && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
         BackendConnection done = connection;

@@ -36,7 +36,7 @@ class TakeoverTest {
             MoonBeam next = null;
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger served = new AtomicInteger();
-            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            Failures failures = new Failures();
             List<Thread> clients = new ArrayList<>();
             try {
                 clients.add(client("keep-alive", () -> keepAlive(port, 0, stop, served, failures)));
@@ -62,7 +62,15 @@ class TakeoverTest {
                     next.close();
                 }
             }
-            assertThat(failures).as("failed requests").isEmpty();
+            assertThat(failures.afterAnswer).as("failed requests on connections already answered").isEmpty();
+            // A connection the kernel completes on the old socket in the instant between its last
+            // accept and its close is reset (SO_REUSEPORT; docs/operations.md); with
+            // net.ipv4.tcp_migrate_req=1 the kernel moves it instead, and then nothing may fail.
+            if (migratesQueuedConnections()) {
+                assertThat(failures.firstRequest).as("failed first requests").isEmpty();
+            } else {
+                assertThat(failures.firstRequest).as("failed first requests (kernel close race only)").hasSizeLessThanOrEqualTo(2);
+            }
         }
     }
 
@@ -90,6 +98,14 @@ class TakeoverTest {
         }
     }
 
+    private static boolean migratesQueuedConnections() {
+        try {
+            return Files.readString(Path.of("/proc/sys/net/ipv4/tcp_migrate_req")).trim().equals("1");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private ProxyConfig config(int port, TestBackend backend) throws Exception {
         Path file = dir.resolve("proxy_config_" + port + ".json");
         Files.writeString(file, "{\"listen\": \"127.0.0.1:" + port + "\", \"threads\": 2, \"backend_servers\": [\""
@@ -104,21 +120,27 @@ class TakeoverTest {
         return thread;
     }
 
-    /** One keep-alive connection at a time; the proxy may end it (Connection: close), never fail a request. */
+    /**
+     * One keep-alive connection at a time; the proxy may end it (Connection: close), never fail a
+     * request. A failure before a connection's first answer goes to {@code firstRequest} instead:
+     * that is where the kernel's own race lands (see the test).
+     */
     private static void keepAlive(int port, long pauseMillis, AtomicBoolean stop, AtomicInteger served,
-                                  ConcurrentLinkedQueue<String> failures) {
+                                  Failures failures) {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (!stop.get() && System.nanoTime() < deadline) {
+            int answered = 0;
             try (RawClient client = new RawClient(port)) {
                 for (int i = 0; i < 10_000 && !stop.get(); i++) {
                     HttpMessage response = client.get("/k");
                     if (response == null) {
-                        failures.add("keep-alive: closed under a request, no answer");
+                        failures.add(answered, "keep-alive: closed under a request, no answer");
                         break;
                     }
                     if (response.status() != 200) {
-                        failures.add("keep-alive: status " + response.status());
+                        failures.afterAnswer.add("keep-alive: status " + response.status());
                     }
+                    answered++;
                     served.incrementAndGet();
                     if ("close".equalsIgnoreCase(response.header("Connection"))) {
                         break;
@@ -128,29 +150,38 @@ class TakeoverTest {
                     }
                 }
             } catch (IOException | RuntimeException e) {
-                failures.add("keep-alive: " + e);
+                failures.add(answered, "keep-alive: " + e);
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
-    private static void newConnections(int port, AtomicBoolean stop, AtomicInteger served,
-                                       ConcurrentLinkedQueue<String> failures) {
+    private static void newConnections(int port, AtomicBoolean stop, AtomicInteger served, Failures failures) {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (!stop.get() && System.nanoTime() < deadline) {
             try (RawClient client = new RawClient(port)) {
                 client.send("GET /n HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
                 HttpMessage response = client.response();
                 if (response == null) {
-                    failures.add("new connection: closed without an answer");
+                    failures.add(0, "new connection: closed without an answer");
                 } else if (response.status() != 200) {
-                    failures.add("new connection: status " + response.status());
+                    failures.afterAnswer.add("new connection: status " + response.status());
                 }
                 served.incrementAndGet();
             } catch (IOException | RuntimeException e) {
-                failures.add("new connection: " + e);
+                failures.add(0, "new connection: " + e);
             }
+        }
+    }
+
+    /** Failures on a connection that had answers already, and failures before its first one. */
+    private static final class Failures {
+        final ConcurrentLinkedQueue<String> afterAnswer = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<String> firstRequest = new ConcurrentLinkedQueue<>();
+
+        void add(int answeredBefore, String failure) {
+            (answeredBefore > 0 ? afterAnswer : firstRequest).add(failure);
         }
     }
 
