@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Random;
 import javax.crypto.Cipher;
 import javax.net.ssl.SSLException;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,8 +28,8 @@ class SystemKeyOperationsTest {
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: rsa.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static PrivateKeyOperations operations;
 
-    @BeforeAll
-    static void assumeAvailable() {
+    @BeforeEach // per test, so that a skip shows as skipped tests with the reason, not as none run
+    void assumeAvailable() {
         PrivateKeyOperations.Availability availability = PrivateKeyOperations.system();
         // .ci/run sets this on a Java 22+ run where libcrypto.so.3 exists: skipping there would hide a broken binding.
         if (Boolean.getBoolean("moonbeam.test.requireSystemKeyOperations") && availability.operations() == null) {
