@@ -128,8 +128,7 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
     public long load(byte[] pkcs8) throws SSLException {
         clearErrors();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment der = arena.allocate(pkcs8.length);
-            MemorySegment.copy(pkcs8, 0, der, ValueLayout.JAVA_BYTE, 0, pkcs8.length);
+            MemorySegment der = copyIn(arena, pkcs8);
             MemorySegment cursor = arena.allocate(ADDRESS);
             cursor.set(ADDRESS, 0, der);
             MemorySegment key = (MemorySegment) d2iAutoPrivateKey.invokeExact(MemorySegment.NULL, cursor,
@@ -181,16 +180,13 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
                         throw failure("RSA-PSS parameters");
                     }
                 }
-                MemorySegment message = arena.allocate(input.length);
-                MemorySegment.copy(input, 0, message, ValueLayout.JAVA_BYTE, 0, input.length);
-                int room = (int) pkeyGetSize.invokeExact(pkey);
-                MemorySegment signature = arena.allocate(room);
-                MemorySegment length = arena.allocate(JAVA_LONG);
-                length.set(JAVA_LONG, 0, room);
-                if ((int) digestSign.invokeExact(context, signature, length, message, (long) input.length) != 1) {
+                MemorySegment message = copyIn(arena, input);
+                Output signature = output(arena, pkey);
+                if ((int) digestSign.invokeExact(context, signature.bytes(), signature.length(), message,
+                        (long) input.length) != 1) {
                     throw failure("EVP_DigestSign");
                 }
-                return signature.asSlice(0, length.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+                return signature.toArray();
             } finally {
                 mdCtxFree.invokeExact(context);
             }
@@ -215,17 +211,14 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
                         || (int) setRsaPadding.invokeExact(context, RSA_NO_PADDING) <= 0) {
                     throw failure("EVP_PKEY_decrypt_init");
                 }
-                MemorySegment ciphertext = arena.allocate(input.length);
-                MemorySegment.copy(input, 0, ciphertext, ValueLayout.JAVA_BYTE, 0, input.length);
-                int room = (int) pkeyGetSize.invokeExact(pkey);
-                MemorySegment plaintext = arena.allocate(room);
-                MemorySegment length = arena.allocate(JAVA_LONG);
-                length.set(JAVA_LONG, 0, room);
-                if ((int) decrypt.invokeExact(context, plaintext, length, ciphertext, (long) input.length) <= 0) {
+                MemorySegment ciphertext = copyIn(arena, input);
+                Output plaintext = output(arena, pkey);
+                if ((int) decrypt.invokeExact(context, plaintext.bytes(), plaintext.length(), ciphertext,
+                        (long) input.length) <= 0) {
                     throw failure("EVP_PKEY_decrypt");
                 }
-                byte[] result = plaintext.asSlice(0, length.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
-                plaintext.fill((byte) 0); // the premaster secret does not linger in native memory
+                byte[] result = plaintext.toArray();
+                plaintext.bytes().fill((byte) 0); // the premaster secret does not linger in native memory
                 return result;
             } finally {
                 pkeyCtxFree.invokeExact(context);
@@ -243,6 +236,26 @@ final class OpenSslKeyOperations implements PrivateKeyOperations {
             pkeyFree.invokeExact(MemorySegment.ofAddress(key));
         } catch (Throwable e) {
             throw new IllegalStateException("EVP_PKEY_free", e);
+        }
+    }
+
+    private static MemorySegment copyIn(Arena arena, byte[] bytes) {
+        MemorySegment segment = arena.allocate(bytes.length);
+        MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        return segment;
+    }
+
+    /** Room for a signature or decryption by {@code pkey}, and the in/out length cell OpenSSL fills. */
+    private Output output(Arena arena, MemorySegment pkey) throws Throwable {
+        int room = (int) pkeyGetSize.invokeExact(pkey);
+        MemorySegment length = arena.allocate(JAVA_LONG);
+        length.set(JAVA_LONG, 0, room);
+        return new Output(arena.allocate(room), length);
+    }
+
+    private record Output(MemorySegment bytes, MemorySegment length) {
+        byte[] toArray() {
+            return bytes.asSlice(0, length.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
         }
     }
 
