@@ -2,7 +2,7 @@
 # Starts MoonBeam. Builds target/moonbeam.jar first when it is missing or older than the sources
 # (quietly, tests skipped), finds a Java 17+, and execs the JVM so signals reach it directly.
 # All arguments pass through: scripts/moonbeam.sh --help (the launcher's own --which-java prints the
-# java binary it would run, and exits).
+# java binary it would run, and --jvm-flags [--config FILE] the JVM flags; both then exit).
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -67,6 +67,53 @@ needs_build() {
   return 1
 }
 
+# Flags: the request path makes (next to) no garbage and the buffers are pooled, so a small heap
+# and the serial collector do: against the JVM's defaults (G1, larger initial heap) they cut the
+# resident memory under TLS load from ~134 MB to ~90 MB at the same throughput (wrk, 1 thread).
+# The fixed 32 MB young generation is for JSSE's ~2.6 KB of garbage per TLS request: a young
+# collection every ~0.2 s instead of every ~45 ms took the TLS 100 B p99 from ~1.8 to ~1.5 ms.
+default_flags="-Xms48m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
+# Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
+# second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
+[ "$java_major_now" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
+# The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
+# (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).
+default_flags+=" --enable-native-access=ALL-UNNAMED"
+# JIT: C1 only (-XX:TieredStopAtLevel=1) unless JSSE will serve TLS. With the native TLS provider a
+# request's CPU time goes mostly to the kernel and BoringSSL; the Java part compiled by C1 alone
+# serves as many requests per core as with C2 (TLS 100 B 25.9k vs 26.2k req/s per core, plain
+# 33.0k vs 33.2k, handshakes 2,853 vs 2,937, 0 bytes of garbage per request either way), without
+# C2 compiling on the serving core for a minute after start and deoptimising on each new traffic
+# shape: in the first 5 s after start, p99 4.4 ms with C1 against 11-14 ms with C2 (docs/benchmarks.md,
+# "JIT"). JSSE is Java code and needs C2 (under C1: 17% fewer requests, 40% fewer handshakes), so
+# a config that asks for "provider": "jdk", or a machine BoringSSL's static build does not cover,
+# keeps the full tiered JIT. MoonBeam warns at start if JSSE ends up serving under C1 anyway.
+# C1's price is on new connections: 8-20% fewer full handshakes per core than C2 (still ~1.6x
+# nginx's). MOONBEAM_JIT=tiered (or c1) overrides the choice and keeps the other default flags.
+config_arg="$home/conf/proxy_config.json"
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --config|-c) [ $((i + 1)) -lt ${#args[@]} ] && config_arg="${args[i + 1]}" ;;
+  esac
+done
+jit_mode=c1
+case "$(uname -m)" in x86_64|amd64|aarch64|arm64) ;; *) jit_mode=tiered ;; esac
+if [ -f "$config_arg" ] && grep -Eq '"provider"[[:space:]]*:[[:space:]]*"jdk"' "$config_arg"; then
+  jit_mode=tiered
+fi
+case "${MOONBEAM_JIT:-}" in
+  "") ;;
+  c1|tiered) jit_mode="$MOONBEAM_JIT" ;;
+  *) die "MOONBEAM_JIT must be c1 or tiered, not '$MOONBEAM_JIT'" ;;
+esac
+[ "$jit_mode" = c1 ] && default_flags+=" -XX:TieredStopAtLevel=1 -Dmoonbeam.jit=c1"
+jvm_flags=(${MOONBEAM_JAVA_OPTS:-$default_flags})
+if [ "${1:-}" = "--jvm-flags" ]; then # the launcher's own flag: the JVM flags it would use (with the
+  echo "${jvm_flags[*]}"                 # arguments that follow, e.g. --config FILE), and exit
+  exit 0
+fi
+
 if needs_build; then
   command -v mvn >/dev/null 2>&1 || die "target/moonbeam.jar is missing or stale and Maven (mvn) is not installed to build it. Install Maven 3.8+."
   echo "moonbeam.sh: building target/moonbeam.jar ..." >&2
@@ -80,17 +127,4 @@ if needs_build; then
   echo "$java_major_now" >"$built_with"
 fi
 
-# Flags: the request path makes (next to) no garbage and the buffers are pooled, so a small heap
-# and the serial collector do: against the JVM's defaults (G1, larger initial heap) they cut the
-# resident memory under TLS load from ~134 MB to ~90 MB at the same throughput (wrk, 1 thread).
-# The fixed 32 MB young generation is for JSSE's ~2.6 KB of garbage per TLS request: a young
-# collection every ~0.2 s instead of every ~45 ms took the TLS 100 B p99 from ~1.8 to ~1.5 ms.
-default_flags="-Xms48m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
-# Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
-# second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
-[ "$java_major_now" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
-# The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
-# (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).
-default_flags+=" --enable-native-access=ALL-UNNAMED"
-jvm_flags=(${MOONBEAM_JAVA_OPTS:-$default_flags})
 exec "$java" "${jvm_flags[@]}" -Dmoonbeam.home="$home" -jar "$jar" "$@"

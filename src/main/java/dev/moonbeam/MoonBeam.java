@@ -10,6 +10,7 @@ import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Clock;
 import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.loop.ListenSockets;
+import dev.moonbeam.loop.LoopWatchdog;
 import dev.moonbeam.proxy.ProxySettings;
 import dev.moonbeam.proxy.Worker;
 import dev.moonbeam.proxy.Listener;
@@ -65,6 +66,7 @@ public final class MoonBeam implements AutoCloseable {
                 }
             });
     private AccessLog accessLog;
+    private LoopWatchdog watchdog;
     private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
@@ -159,6 +161,9 @@ public final class MoonBeam implements AutoCloseable {
                 AdminEndpoint.register(workers.get(0).loop(), proxy.adminSocket,
                         AdminPages.of(proxy.metrics, Version.get()).withHealth(() -> !proxy.draining));
             }
+            // Made before the loops start (which publishes it to them), started after.
+            proxy.watchdog = new LoopWatchdog(workers.stream().map(Worker::loop).toList(),
+                    config.timeouts().loopStallWarning());
             proxy.registerMetrics();
         } catch (IOException | RuntimeException e) {
             proxy.closeListeners();
@@ -170,6 +175,7 @@ public final class MoonBeam implements AutoCloseable {
         for (Worker worker : workers) {
             worker.loop().start();
         }
+        proxy.watchdog.start();
         return proxy;
     }
 
@@ -186,6 +192,10 @@ public final class MoonBeam implements AutoCloseable {
                     worker::tlsHandshakes);
             metrics.counter("moonbeam_tls_handshake_failures_total", "Failed TLS handshakes per event loop.", loop,
                     worker::tlsHandshakeFailures);
+            int index = workers.indexOf(worker);
+            metrics.counter("moonbeam_loop_stalls_total", "Rounds of an event loop that ran longer than"
+                    + " timeouts.loop_stall_warning (each is logged with the loop's stack).", loop,
+                    () -> watchdog.stalls(index));
         }
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
         if (settings.tls() != null) {
@@ -334,6 +344,7 @@ public final class MoonBeam implements AutoCloseable {
                 next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
                 previous.warmUp());
         reloads++;
+        watchdog.threshold(next.timeouts().loopStallWarning());
         for (Worker worker : workers) {
             worker.loop().execute(() -> worker.retainPools(current.backends()));
         }
@@ -446,6 +457,9 @@ public final class MoonBeam implements AutoCloseable {
             }
         }
         handshakePool.shutdownNow();
+        if (watchdog != null) {
+            watchdog.close();
+        }
         if (settings.tls() != null) {
             settings.tls().retire(); // the loops have released every session
         }

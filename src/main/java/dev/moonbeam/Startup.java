@@ -8,6 +8,7 @@ import dev.moonbeam.observe.RequestListener;
 import dev.moonbeam.tls.DevCertificate;
 import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsMaterialException;
+import dev.moonbeam.tls.TlsProviderInfo;
 import dev.moonbeam.tls.TlsSetup;
 import dev.moonbeam.warmup.WarmUp;
 import java.io.IOException;
@@ -107,9 +108,16 @@ final class Startup {
         }
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
-                + config.backends().size() + " backend(s), Java " + Runtime.version());
+                + config.backends().size() + " backend(s), Java " + Runtime.version() + (c1Only() ? " (JIT: C1 only)" : ""));
         if (proxy.settings().tls() != null) {
-            LOG.log(System.Logger.Level.INFO, "TLS provider: " + proxy.settings().tls().provider().describe());
+            TlsProviderInfo provider = proxy.settings().tls().provider();
+            LOG.log(System.Logger.Level.INFO, "TLS provider: " + provider.describe());
+            if (TlsProviderInfo.JDK.equals(provider.name()) && c1Only()) {
+                LOG.log(System.Logger.Level.WARNING, "JSSE serves TLS under the C1-only JIT that scripts/moonbeam.sh"
+                        + " chose for the native provider; JSSE then serves about 40% fewer handshakes. Set"
+                        + " \"ssl\": {\"provider\": \"jdk\"} in the config (the launcher then keeps the full JIT)"
+                        + " or choose the JVM flags with MOONBEAM_JAVA_OPTS");
+            }
         }
         proxy.awaitTermination();
         controller.close();
@@ -119,5 +127,10 @@ final class Startup {
         }
         LOG.log(System.Logger.Level.INFO, "stopped");
         return Main.EXIT_OK;
+    }
+
+    /** True when the launcher runs the JVM with C1 alone ({@code -XX:TieredStopAtLevel=1}; see moonbeam.sh). */
+    private static boolean c1Only() {
+        return "c1".equals(System.getProperty("moonbeam.jit"));
     }
 }

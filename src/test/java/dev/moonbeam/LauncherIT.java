@@ -71,4 +71,26 @@ class LauncherIT {
         assertThat(result.exitCode()).isZero();
         assertThat(result.stdout()).startsWith("MoonBeam ");
     }
+
+    /** The launcher runs C1 alone unless JSSE will serve TLS (docs/operations.md, "JIT: C1 only"). */
+    @Test
+    void jitIsC1OnlyUnlessTheConfigAsksForJsse() throws Exception {
+        boolean nativeCovered = List.of("x86_64", "amd64", "aarch64", "arm64").contains(System.getProperty("os.arch"));
+        Result shipped = launch("--jvm-flags");
+        assertThat(shipped.exitCode()).as(shipped.stderr()).isZero();
+        if (nativeCovered) {
+            assertThat(shipped.stdout()).contains("-XX:TieredStopAtLevel=1", "-Dmoonbeam.jit=c1", "-XX:+UseSerialGC");
+        }
+
+        Path jdk = elsewhere.resolve("jdk.json");
+        Files.writeString(jdk, "{\"backend_servers\": [\"127.0.0.1:8081\"], \"ssl\": {\"provider\" :  \"jdk\"}}");
+        Result jsse = launch("--jvm-flags", "--config", "jdk.json");
+        assertThat(jsse.exitCode()).isZero();
+        assertThat(jsse.stdout()).contains("-XX:+UseSerialGC").doesNotContain("TieredStopAtLevel", "moonbeam.jit");
+
+        Path auto = elsewhere.resolve("auto.json");
+        Files.writeString(auto, "{\"backend_servers\": [\"127.0.0.1:8081\"], \"ssl\": {\"provider\": \"auto\"}}");
+        Result automatic = launch("--jvm-flags", "-c", "auto.json");
+        assertThat(automatic.stdout().contains("-XX:TieredStopAtLevel=1")).isEqualTo(nativeCovered);
+    }
 }

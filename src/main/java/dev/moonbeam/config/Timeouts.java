@@ -13,10 +13,13 @@ import java.time.Duration;
  * @param backendIdle     an idle pooled backend connection is closed after this (shorter than common
  *                        backends' own keep-alive timeouts, so we close first)
  * @param shutdownDrain   on SIGTERM, in-flight requests get this long to finish
+ * @param loopStallWarning an event loop busy in one round for longer than this is logged with its
+ *                        stack (see dev.moonbeam.loop.LoopWatchdog); zero switches the warning off
  */
 public record Timeouts(Duration clientHead, Duration clientIdle, Duration tlsHandshake, Duration backendConnect,
-                       Duration backendResponse, Duration backendIdle, Duration shutdownDrain) {
+                       Duration backendResponse, Duration backendIdle, Duration shutdownDrain,
+                       Duration loopStallWarning) {
     public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60),
             Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(30),
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30), Duration.ofSeconds(1));
 }

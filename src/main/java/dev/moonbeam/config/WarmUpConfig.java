@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param duration how long; {@link Duration#ZERO} switches the warm-up off
  */
 public record WarmUpConfig(Duration duration) {
-    public static final Duration DEFAULT_DURATION = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_DURATION = Duration.ofSeconds(1);
     public static final Duration MAX_DURATION = Duration.ofSeconds(60);
     public static final WarmUpConfig DEFAULTS = new WarmUpConfig(DEFAULT_DURATION);
     public static final WarmUpConfig OFF = new WarmUpConfig(Duration.ZERO);

@@ -24,7 +24,7 @@ public final class BufferPool {
     private final int bufferSize;
     private final boolean direct;
     private final int maxRetained;
-    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuffer> free;
     private int outstanding;
     private int peakOutstanding;
     private long allocated;
@@ -50,6 +50,9 @@ public final class BufferPool {
         }
         this.bufferSize = bufferSize;
         this.maxRetained = maxRetained;
+        // Sized for every buffer it may retain (4 KiB by default), so the deque never grows: its
+        // growth is a branch the JIT turns into a deoptimising trap when the warm-up never took it.
+        this.free = new ArrayDeque<>(Math.min(maxRetained, DEFAULT_MAX_RETAINED));
     }
 
     public static BufferPool withDefaults() {

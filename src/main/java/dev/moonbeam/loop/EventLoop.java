@@ -35,6 +35,10 @@ public final class EventLoop {
     private long now;
     private boolean running = true;
     private boolean stopping;
+    /** For {@link LoopWatchdog}: when this round's work began (System.nanoTime), 0 while waiting. */
+    private volatile long busySinceNanos;
+    /** The loop thread's own copy of "busySinceNanos != 0", so marking costs no volatile read. */
+    private boolean busy;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
 
     public EventLoop(String name, Clock clock, BufferPool buffers) throws IOException {
@@ -128,11 +132,13 @@ public final class EventLoop {
         try {
             now = clock.nanoTime();
             long wait = timers.nanosUntilNext(now);
+            markWaiting();
             if (wait == 0 || !tasks.beginSelect()) {
                 selector.selectNow(dispatch);
             } else {
                 selector.select(dispatch, Timers.selectTimeoutMillis(wait));
             }
+            markBusy();
             tasks.endSelect();
             now = clock.nanoTime();
             tasks.runAll();
@@ -147,7 +153,31 @@ public final class EventLoop {
         }
     }
 
+    /** When the current round's work began (System.nanoTime), or 0 while the loop waits for work. */
+    long busySinceNanos() {
+        return busySinceNanos;
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    private void markWaiting() {
+        busy = false;
+        busySinceNanos = 0;
+    }
+
+    /** Ready keys are handled inside select(), so the first one marks the round's work begun. */
+    private void markBusy() {
+        if (!busy) {
+            busy = true;
+            long started = System.nanoTime();
+            busySinceNanos = started == 0 ? 1 : started;
+        }
+    }
+
     private void dispatch(SelectionKey key) {
+        markBusy();
         Object attachment = key.attachment();
         if (!(attachment instanceof IoHandler handler)) {
             return;

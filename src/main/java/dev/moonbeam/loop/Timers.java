@@ -23,7 +23,12 @@ import java.util.Arrays;
  */
 public final class Timers {
     private static final System.Logger LOG = System.getLogger(Timers.class.getName());
-    private static final int INITIAL_CAPACITY = 64;
+    /**
+     * Room for a loop's usual crowd from the start (8 KiB): growing the heap is a branch the JIT
+     * compiles as a trap when the warm-up never took it, and the first crowd of clients after
+     * start-up would take it, deoptimising the loop's hottest methods.
+     */
+    private static final int INITIAL_CAPACITY = 1024;
     private static final long NANOS_PER_MILLI = 1_000_000L;
 
     private Timeout[] heap;

@@ -26,11 +26,14 @@ import javax.net.ssl.X509TrustManager;
 final class WarmUpClient implements Runnable {
     private static final int TIMEOUT_MILLIS = 2_000;
     private static final byte[] UPLOAD = new byte[1024];
+    /** Connections a crowd step holds open at once: wrk's usual 50, give or take. */
+    private static final int CROWD = 32;
 
     private final InetSocketAddress tlsAddress;
     private final InetSocketAddress plainAddress;
     private final SocketFactory tlsSockets;
     private final long deadlineNanos;
+    private int requestStyle;
     final Counts counts = new Counts();
 
     /** What this client got done; read after the thread ended. */
@@ -95,6 +98,9 @@ final class WarmUpClient implements Runnable {
             }
             if (cycle % 8 == 0) {
                 step(() -> malformed(main));
+            }
+            if (cycle % 4 == 1) {
+                step(() -> crowd(plainAddress != null ? plainAddress : main, CROWD));
             }
         }
     }
@@ -169,6 +175,41 @@ final class WarmUpClient implements Runnable {
         }
     }
 
+    /**
+     * {@code size} connections open at once, each with two requests in flight at the same time
+     * as the others': the proxy's per-loop structures (timers, buffer pools, backend pools) grow
+     * to a crowd's size and many backend connections open, as when a load test starts.
+     */
+    private void crowd(InetSocketAddress address, int size) throws IOException {
+        Socket[] sockets = new Socket[size];
+        InputStream[] ins = new InputStream[size];
+        try {
+            for (int i = 0; i < size && System.nanoTime() < deadlineNanos; i++) {
+                sockets[i] = connect(address);
+                ins[i] = new BufferedInputStream(sockets[i].getInputStream());
+            }
+            for (int round = 0; round < 2; round++) {
+                for (Socket socket : sockets) {
+                    if (socket != null) {
+                        socket.getOutputStream().write(request("GET", "/100b", -1, false));
+                        socket.getOutputStream().flush();
+                    }
+                }
+                for (InputStream in : ins) {
+                    if (in != null) {
+                        expect(in, 200);
+                    }
+                }
+            }
+        } finally {
+            for (Socket socket : sockets) {
+                if (socket != null) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
     /** A header line without a colon: the proxy answers 400 and closes. */
     private void malformed(InetSocketAddress address) throws IOException {
         try (Socket socket = connect(address)) {
@@ -179,10 +220,31 @@ final class WarmUpClient implements Runnable {
         }
     }
 
-    private static byte[] request(String method, String path, int bodyLength, boolean close) {
-        return (method + " " + path + " HTTP/1.1\r\nHost: warmup.invalid\r\nUser-Agent: moonbeam-warmup\r\n"
-                + (bodyLength >= 0 ? "Content-Length: " + bodyLength + "\r\n" : "")
-                + (close ? "Connection: close\r\n" : "") + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    /**
+     * A request head in one of the shapes real clients send — wrk's bare Host, curl's, an explicit
+     * keep-alive, a browser's long one, lower-case names — so that the parser's branches for each
+     * are compiled as taken rather than as traps that the first real client of that kind trips.
+     */
+    private byte[] request(String method, String path, int bodyLength, boolean close) {
+        StringBuilder head = new StringBuilder(512).append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+        switch (requestStyle++ % 5) {
+            case 0 -> head.append("Host: 127.0.0.1:8443\r\n");
+            case 1 -> head.append("Host: warmup.invalid\r\nUser-Agent: curl/8.14.1\r\nAccept: */*\r\n");
+            case 2 -> head.append("Host: warmup.invalid\r\nConnection: keep-alive\r\nUser-Agent: moonbeam-warmup\r\n");
+            case 3 -> head.append("Host: www.warmup.invalid\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) "
+                    + "Gecko/20100101 Firefox/140.0\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+                    + "*/*;q=0.8\r\nAccept-Language: en-GB,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+                    + "Cookie: session=0123456789abcdef; theme=dark\r\nUpgrade-Insecure-Requests: 1\r\n"
+                    + "Sec-Fetch-Dest: document\r\nSec-Fetch-Mode: navigate\r\nX-Request-Id: warmup-1\r\n");
+            default -> head.append("host: warmup.invalid\r\nuser-agent: h2load nghttp2/1.64.0\r\naccept: */*\r\n");
+        }
+        if (bodyLength >= 0) {
+            head.append("Content-Length: ").append(bodyLength).append("\r\n");
+        }
+        if (close) {
+            head.append("Connection: close\r\n");
+        }
+        return head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
     }
 
     /** Reads one whole response (Content-Length or chunked body) and checks its status. */

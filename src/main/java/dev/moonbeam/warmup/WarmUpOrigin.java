@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small HTTP/1.1 origin on 127.0.0.1 for the warm-up: keep-alive, answers 100 bytes, 64 KiB
@@ -27,6 +28,8 @@ final class WarmUpOrigin implements AutoCloseable {
     private final ServerSocket server;
     private final ExecutorService threads;
     private final String name;
+    /** Responses so far, across connections; steers the header mix. */
+    private final AtomicInteger served = new AtomicInteger();
 
     WarmUpOrigin(String name) throws IOException {
         this.name = name;
@@ -67,8 +70,7 @@ final class WarmUpOrigin implements AutoCloseable {
                 skip(in, contentLength(text));
                 String target = text.substring(text.indexOf(' ') + 1, text.indexOf(' ', text.indexOf(' ') + 1));
                 boolean close = text.contains("\r\nconnection: close");
-                respond(out, target, close);
-                if (close) {
+                if (respond(out, target, close)) {
                     return;
                 }
             }
@@ -77,20 +79,31 @@ final class WarmUpOrigin implements AutoCloseable {
         }
     }
 
-    private void respond(OutputStream out, String target, boolean close) throws IOException {
-        String connection = close ? "Connection: close\r\n" : "";
+    /** Answers one request; true when the connection must close after it. */
+    private boolean respond(OutputStream out, String target, boolean close) throws IOException {
+        int n = served.incrementAndGet();
+        // Headers as real origins send them (nginx's set, some with "Connection: keep-alive"), and
+        // now and then a "Connection: close": the proxy then opens a new backend connection while
+        // its code is hot, as it does in production. A branch the warm-up never takes is compiled
+        // as a trap, and the first real request that takes it deoptimises the request path.
+        boolean closeAnyway = close || n % 64 == 0;
+        String connection = closeAnyway ? "Connection: close\r\n" : n % 2 == 0 ? "Connection: keep-alive\r\n" : "";
+        String common = "HTTP/1.1 200 OK\r\nServer: moonbeam-warmup\r\nDate: Sun, 29 Nov 2026 00:00:00 GMT\r\n"
+                + "Content-Type: text/plain\r\nX-Origin: " + name + "\r\n" + connection;
         if (target.startsWith("/chunked")) {
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Origin: " + name + "\r\n" + connection
-                    + "Transfer-Encoding: chunked\r\n\r\n64\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write((common + "Transfer-Encoding: chunked\r\n\r\n64\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(SMALL);
             out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         } else {
             byte[] body = target.startsWith("/64k") ? LARGE : SMALL;
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Origin: " + name + "\r\n" + connection
-                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String validators = n % 3 == 0 ? "" : "Last-Modified: Sat, 28 Nov 2026 00:00:00 GMT\r\n"
+                    + "ETag: \"6a1b2c3d-" + Integer.toHexString(body.length) + "\"\r\nAccept-Ranges: bytes\r\n";
+            out.write((common + "Content-Length: " + body.length + "\r\n" + validators + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
         }
         out.flush();
+        return closeAnyway;
     }
 
     /** Reads one request head into {@code head}; false at a clean end of stream. */

@@ -97,7 +97,8 @@ class ConfigLoaderTest {
                                            {"keystore_file": "certs/a.p12", "keystore_password": "secret"}],
                           "protocols": ["TLSv1.3"]},
                   "timeouts": {"client_head": "2s", "client_idle": 90, "tls_handshake": "500ms", "backend_connect": "1.5s",
-                               "backend_response": "2m", "backend_idle": "4s", "shutdown_drain": 0},
+                               "backend_response": "2m", "backend_idle": "4s", "shutdown_drain": 0,
+                               "loop_stall_warning": "250ms"},
                   "limits": {"max_request_line": "4k", "max_header_bytes": "16k", "max_header_count": 50,
                              "max_chunk_extension": 256, "max_body_bytes": "1m", "max_idle_per_backend": 8},
                   "log": {"file": "var/mb.log", "level": "debug"},
@@ -112,7 +113,8 @@ class ConfigLoaderTest {
         assertThat(config.tls().certificates().get(1).keystorePassword()).isEqualTo("secret");
         assertThat(config.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(90),
-                Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO));
+                Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO,
+                Duration.ofMillis(250)));
         assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8));
         assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
         assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);
@@ -305,18 +307,20 @@ class ConfigLoaderTest {
                         "must be between 0ms and 60s, found 120s"),
                 Arguments.of("warmup unknown key", "{" + ok + ", \"warmup\": {\"seconds\": 2}}", "warmup.seconds",
                         "unknown"),
-                Arguments.of("warmup not an object", "{" + ok + ", \"warmup\": 2}", "warmup", "must be an object"));
+                Arguments.of("warmup not an object", "{" + ok + ", \"warmup\": 2}", "warmup", "must be an object"),
+                Arguments.of("loop_stall_warning too long", "{" + ok + ", \"timeouts\": {\"loop_stall_warning\": \"1h\"}}",
+                        "timeouts.loop_stall_warning", "must be between 0ms and 600s, found 3600s"));
     }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "absent                                          | 2000",
+        "absent                                          | 1000",
         "'\"warmup\": {\"duration\": \"500ms\"},'         | 500",
         "'\"warmup\": {\"duration\": 0},'                 | 0",
         "'\"warmup\": {\"enabled\": false},'              | 0",
         "'\"warmup\": {\"enabled\": true, \"duration\": 5},' | 5000",
     })
-    void warmUpIsOnForTwoSecondsUnlessConfigured(String section, long millis) throws Exception {
+    void warmUpIsOnForOneSecondUnlessConfigured(String section, long millis) throws Exception {
         ProxyConfig config = load("{" + (section.equals("absent") ? "" : section) + " \"backend_servers\": [\"127.0.0.1:8081\"]}");
         assertThat(config.warmUp().duration().toMillis()).isEqualTo(millis);
         assertThat(config.warmUp().enabled()).isEqualTo(millis > 0);
