@@ -122,7 +122,9 @@ for mode in "${mode_list[@]}"; do
  "log": {"file": null, "level": "warning"}$ssl}
 EOF
   # The launcher's JIT choice for this config (C1 only, unless JSSE serves), as in production.
-  jit="$("$home/scripts/moonbeam.sh" --jvm-flags --config "$tmp/moonbeam-$mode.json" | grep -oE -- '-XX:TieredStopAtLevel=1( -Dmoonbeam.jit=c1)?' || true)"
+  launcher_flags="$("$home/scripts/moonbeam.sh" --jvm-flags --config "$tmp/moonbeam-$mode.json")" \
+    || die "scripts/moonbeam.sh --jvm-flags failed (see above)"
+  jit="$(grep -oE -- '-XX:TieredStopAtLevel=1( -Dmoonbeam.jit=c1)?' <<<"$launcher_flags" || true)"
   MOONBEAM_JAVA_OPTS="-Xms$heap -Xmx$heap -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m -Xss512k $jit -Xlog:gc:file=$out/$mode-gc.log:uptime" \
     taskset -c "$proxy_cpu" "$home/scripts/moonbeam.sh" --config "$tmp/moonbeam-$mode.json" >"$out/$mode-moonbeam.log" 2>&1 &
   mb="$!"

@@ -86,7 +86,7 @@ default_flags+=" --enable-native-access=ALL-UNNAMED"
 # C2 compiling on the serving core for a minute after start and deoptimising on each new traffic
 # shape: in the first 5 s after start, p99 4.4 ms with C1 against 11-14 ms with C2 (docs/benchmarks.md,
 # "JIT"). JSSE is Java code and needs C2 (under C1: 17% fewer requests, 40% fewer handshakes), so
-# a config that asks for "provider": "jdk", or a machine BoringSSL's static build does not cover,
+# a config that asks for "provider": "jdk", or a machine MoonBeam ships no BoringSSL build for,
 # keeps the full tiered JIT. MoonBeam warns at start if JSSE ends up serving under C1 anyway.
 # C1's price is on new connections: 8-20% fewer full handshakes per core than C2 (still ~1.6x
 # nginx's). MOONBEAM_JIT=tiered (or c1) overrides the choice and keeps the other default flags.
@@ -95,10 +95,11 @@ args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
     --config|-c) [ $((i + 1)) -lt ${#args[@]} ] && config_arg="${args[i + 1]}" ;;
+    --config=*) config_arg="${args[i]#--config=}" ;;
   esac
 done
 jit_mode=c1
-case "$(uname -m)" in x86_64|amd64|aarch64|arm64) ;; *) jit_mode=tiered ;; esac
+case "$(uname -s)/$(uname -m)" in Linux/x86_64|Linux/amd64|Linux/aarch64) ;; *) jit_mode=tiered ;; esac # BoringSslLibrary's builds
 if [ -f "$config_arg" ] && grep -Eq '"provider"[[:space:]]*:[[:space:]]*"jdk"' "$config_arg"; then
   jit_mode=tiered
 fi

@@ -11,9 +11,10 @@ import dev.moonbeam.loop.Clock;
 import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.loop.ListenSockets;
 import dev.moonbeam.loop.LoopWatchdog;
+import dev.moonbeam.proxy.ClientConnectionLimit;
+import dev.moonbeam.proxy.Listener;
 import dev.moonbeam.proxy.ProxySettings;
 import dev.moonbeam.proxy.Worker;
-import dev.moonbeam.proxy.Listener;
 import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsProviderInfo;
 import dev.moonbeam.tls.TlsSetup;
@@ -67,6 +68,8 @@ public final class MoonBeam implements AutoCloseable {
             });
     private AccessLog accessLog;
     private LoopWatchdog watchdog;
+    private ClientConnectionLimit clientLimit;
+    private String clientLimitDescription = "";
     private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
@@ -142,10 +145,14 @@ public final class MoonBeam implements AutoCloseable {
             throw e;
         }
         try {
+            ClientConnectionLimit.Resolved cap = ClientConnectionLimit.resolve(config.limits().maxClientConnections());
+            proxy.clientLimit = new ClientConnectionLimit(cap.max());
+            proxy.clientLimitDescription = cap.description();
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings, proxy::plainSettings);
                 worker.handshakeExecutor(proxy.handshakePool);
+                worker.clientLimit(proxy.clientLimit);
                 RequestListener observers = RequestListener.both(
                         proxy.accessLog != null ? proxy.accessLog.recorder() : RequestListener.NONE, proxy.metrics.newLoop());
                 worker.listener(RequestListener.both(observers, requestListeners.apply(i)));
@@ -161,6 +168,7 @@ public final class MoonBeam implements AutoCloseable {
                 AdminEndpoint.register(workers.get(0).loop(), proxy.adminSocket,
                         AdminPages.of(proxy.metrics, Version.get()).withHealth(() -> !proxy.draining));
             }
+            proxy.clientLimit.workers(workers);
             // Made before the loops start (which publishes it to them), started after.
             proxy.watchdog = new LoopWatchdog(workers.stream().map(Worker::loop).toList(),
                     config.timeouts().loopStallWarning());
@@ -198,6 +206,13 @@ public final class MoonBeam implements AutoCloseable {
                     () -> watchdog.stalls(index));
         }
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
+        metrics.gauge("moonbeam_client_connections", "Open client connections, all loops.", Map.of(), clientLimit::open);
+        metrics.gauge("moonbeam_client_connections_limit", "limits.max_client_connections in force (derived from the"
+                + " open-file limit unless set).", Map.of(), clientLimit::max);
+        metrics.counter("moonbeam_client_connection_limit_reached_total", "Times a loop stopped accepting because the"
+                + " client connection limit was reached.", Map.of(), clientLimit::timesReached);
+        metrics.counter("moonbeam_idle_connections_reclaimed_total", "Idle keep-alive client connections closed to make"
+                + " room at the client connection limit.", Map.of(), clientLimit::reclaimed);
         if (settings.tls() != null) {
             metrics.tlsDescription(() -> settings.tls() == null ? "" : settings.tls().provider().describe());
             metrics.gauge("moonbeam_tls_sessions", "Live TLS sessions (native SSL objects with the native provider) of the current configuration.",
@@ -345,6 +360,11 @@ public final class MoonBeam implements AutoCloseable {
                 previous.warmUp());
         reloads++;
         watchdog.threshold(next.timeouts().loopStallWarning());
+        if (next.limits().maxClientConnections() != previous.limits().maxClientConnections()) {
+            ClientConnectionLimit.Resolved cap = ClientConnectionLimit.resolve(next.limits().maxClientConnections());
+            clientLimit.max(cap.max());
+            clientLimitDescription = cap.description();
+        }
         for (Worker worker : workers) {
             worker.loop().execute(() -> worker.retainPools(current.backends()));
         }
@@ -353,6 +373,11 @@ public final class MoonBeam implements AutoCloseable {
 
     public ProxyConfig config() {
         return config;
+    }
+
+    /** The client connection cap in force and where it came from, for the start-up log. */
+    public String clientLimitDescription() {
+        return clientLimitDescription;
     }
 
     public long reloads() {

@@ -109,6 +109,7 @@ final class Startup {
         LOG.log(System.Logger.Level.INFO, "MoonBeam " + Version.get() + " listening on " + config.listen()
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s), Java " + Runtime.version() + (c1Only() ? " (JIT: C1 only)" : ""));
+        LOG.log(System.Logger.Level.INFO, proxy.clientLimitDescription());
         if (proxy.settings().tls() != null) {
             TlsProviderInfo provider = proxy.settings().tls().provider();
             LOG.log(System.Logger.Level.INFO, "TLS provider: " + provider.describe());

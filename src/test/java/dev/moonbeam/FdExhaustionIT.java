@@ -14,8 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The proxy run with a tiny file-descriptor limit and flooded with connections: it must not spin
@@ -44,8 +45,18 @@ class FdExhaustionIT {
         }
     }
 
-    @Test
-    void acceptFailuresPauseInsteadOfSpinningAndServiceResumes() throws Exception {
+    /**
+     * With a cap above what the descriptors allow, accept() itself fails (EMFILE) and pauses; with
+     * the default cap (derived from the same limit) MoonBeam stops accepting before that. Either
+     * way the loop does not spin and service resumes once the flood is gone.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "cap above the descriptor limit | \"limits\": {\"max_client_connections\": 100000}, | accept failed   | pausing accepts",
+        "default cap                    |                                                   | at the limit (16 | listen backlog",
+    })
+    void acceptFailuresPauseInsteadOfSpinningAndServiceResumes(String name, String limits, String logged,
+                                                              String alsoLogged) throws Exception {
         backend = new TestBackend("a", TestBackend.named("a"));
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -53,7 +64,8 @@ class FdExhaustionIT {
         }
         Path config = dir.resolve("proxy_config.json");
         Files.writeString(config, "{\"listen\": \"127.0.0.1:" + port + "\", \"threads\": 1, \"backend_servers\": [\""
-                + backend.address() + "\"], \"log\": {\"file\": null}}");
+                + backend.address() + "\"], " + (limits == null ? "" : limits) + " \"warmup\": {\"enabled\": false},"
+                + " \"log\": {\"file\": null}}");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         process = new ProcessBuilder("bash", "-c", "ulimit -n 160 && exec \"$0\" -jar \"$1\" --config \"$2\"", java,
                 JAR.toString(), config.toString())
@@ -78,7 +90,7 @@ class FdExhaustionIT {
         long used = cpuTicks(process.pid()) - before;
         // A spinning loop would burn ~200 ticks (2 s at 100 Hz); paused accepts burn next to none.
         assertThat(used).as("CPU ticks over 2 s with the descriptor limit reached").isLessThan(60);
-        assertThat(Files.readString(dir.resolve("proxy.log"))).contains("accept failed", "pausing accepts");
+        assertThat(Files.readString(dir.resolve("proxy.log"))).contains(logged, alsoLogged);
 
         for (Socket socket : flood) {
             socket.close();

@@ -383,7 +383,8 @@ public final class ConfigLoader {
                 section.integer("max_header_count", d.maxHeaderCount(), 1, 10_000),
                 (int) section.size("max_chunk_extension", d.maxChunkExtension(), 0, 1024 * 1024),
                 section.size("max_body_bytes", d.maxBodyBytes(), 0, Long.MAX_VALUE / 2),
-                section.integer("max_idle_per_backend", d.maxIdlePerBackend(), 0, 100_000));
+                section.integer("max_idle_per_backend", d.maxIdlePerBackend(), 0, 100_000),
+                section.integer("max_client_connections", d.maxClientConnections(), 0, 100_000_000));
         if (maxRequestLine > maxHeaderBytes) {
             throw section.error("max_request_line", "(" + maxRequestLine + ") must not exceed max_header_bytes (" + maxHeaderBytes + ")");
         }

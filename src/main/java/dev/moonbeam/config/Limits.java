@@ -11,8 +11,10 @@ package dev.moonbeam.config;
  * @param maxChunkExtension bytes of chunk extensions per chunk, else 400
  * @param maxBodyBytes      request body bytes, else 413; 0 means unlimited
  * @param maxIdlePerBackend idle keep-alive connections each loop keeps per backend
+ * @param maxClientConnections client connections open at once, process-wide; 0: derived from the
+ *                          open-file limit at start (see dev.moonbeam.proxy.ClientConnectionLimit)
  */
 public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaderCount, int maxChunkExtension,
-                     long maxBodyBytes, int maxIdlePerBackend) {
-    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 64);
+                     long maxBodyBytes, int maxIdlePerBackend, int maxClientConnections) {
+    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 64, 0);
 }

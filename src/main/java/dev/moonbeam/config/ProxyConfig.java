@@ -39,6 +39,11 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
                 httpListener, healthCheck, observe, newWarmUp);
     }
 
+    public ProxyConfig withLimits(Limits newLimits) {
+        return new ProxyConfig(source, listen, threads, backends, tls, timeouts, newLimits, log, trustForwardedHeaders,
+                httpListener, healthCheck, observe, warmUp);
+    }
+
     public boolean isTls() {
         return tls != null;
     }

@@ -124,6 +124,7 @@ public final class EventLoop {
             }
         } finally {
             closeAll();
+            markWaiting(); // a stopped loop is not a stuck one
             terminated.countDown();
         }
     }

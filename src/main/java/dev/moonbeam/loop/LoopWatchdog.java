@@ -59,7 +59,9 @@ public final class LoopWatchdog implements AutoCloseable {
     private void run() {
         while (running) {
             long threshold = thresholdNanos;
-            long period = threshold == 0 ? OFF_PERIOD_NANOS : Math.max(MIN_PERIOD_NANOS, threshold / 4);
+            // At most a second, so that a reload's new threshold takes effect soon.
+            long period = threshold == 0 ? OFF_PERIOD_NANOS
+                    : Math.min(OFF_PERIOD_NANOS, Math.max(MIN_PERIOD_NANOS, threshold / 4));
             try {
                 Thread.sleep(period / 1_000_000);
             } catch (InterruptedException e) {

@@ -21,14 +21,18 @@ final class Acceptor implements IoHandler {
      * with connections still queued would reset them.
      */
     void stop() {
+        ClientConnectionLimit limit = worker.clientLimit();
         for (int i = 0; i < ListenSockets.BACKLOG && listener.isOpen(); i++) {
+            limit.acquireAnyway(); // these clients were promised an answer; the cap does not apply
             try {
                 SocketChannel channel = listener.accept();
                 if (channel == null) {
+                    limit.release();
                     break;
                 }
                 setUp(channel);
             } catch (IOException e) {
+                limit.release();
                 break;
             }
         }
@@ -45,7 +49,11 @@ final class Acceptor implements IoHandler {
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
     private final dev.moonbeam.loop.Timeout resume = new dev.moonbeam.loop.Timeout(this::resumeAccepting);
     private SelectionKey acceptKey;
+    /** In the limit's queue of paused acceptors; see ClientConnectionLimit.reached. */
+    final java.util.concurrent.atomic.AtomicBoolean waitingForSlot = new java.util.concurrent.atomic.AtomicBoolean();
     private long failedAccepts;
+    /** In the pause after a failed accept(); a freed slot must not end it early. */
+    private boolean backingOff;
 
     Acceptor(Worker worker, ServerSocketChannel listener, Listener.Role role) {
         this.worker = worker;
@@ -55,21 +63,33 @@ final class Acceptor implements IoHandler {
 
     @Override
     public void onReady(SelectionKey key, int readyOps) {
+        ClientConnectionLimit limit = worker.clientLimit();
         for (int i = 0; i < MAX_ACCEPTS_PER_EVENT; i++) {
+            if (!limit.tryAcquire()) {
+                // Readiness says a client waits only before the first accept of this event; after
+                // it, the next event (at once, if one still waits) decides.
+                if (i == 0) {
+                    pauseAtLimit(key, limit);
+                }
+                return;
+            }
             SocketChannel channel;
             try {
                 channel = listener.accept();
             } catch (IOException e) {
+                limit.release();
                 pause(key, e);
                 return;
             }
             if (channel == null) {
+                limit.release();
                 return;
             }
             setUp(channel);
         }
     }
 
+    /** Sets up an accepted channel that holds a slot of the limit; gives the slot back if that fails. */
     private void setUp(SocketChannel channel) {
         try {
             channel.configureBlocking(false);
@@ -78,7 +98,31 @@ final class Acceptor implements IoHandler {
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
             closeQuietly(channel);
+            worker.clientLimit().release();
         }
+    }
+
+    /**
+     * No slot left: stop accepting (the kernel's backlog holds the new clients) until a connection
+     * closes anywhere ({@link #resumeSoon}) or, as a safety net, after a pause.
+     */
+    private void pauseAtLimit(SelectionKey key, ClientConnectionLimit limit) {
+        if (key.isValid()) {
+            key.interestOps(0);
+            worker.loop().timers().schedule(resume, worker.loop().now() + ACCEPT_PAUSE_NANOS);
+        }
+        limit.reached(this, worker);
+    }
+
+    /** A slot came free: accept again, unless accept() itself is failing (EMFILE back-off). Any thread. */
+    void resumeSoon() {
+        waitingForSlot.set(false);
+        worker.loop().execute(() -> {
+            if (!backingOff) {
+                worker.loop().timers().cancel(resume);
+                resumeAccepting();
+            }
+        });
     }
 
     /**
@@ -93,11 +137,13 @@ final class Acceptor implements IoHandler {
         }
         if (key.isValid()) {
             key.interestOps(0);
+            backingOff = true;
             worker.loop().timers().schedule(resume, worker.loop().now() + ACCEPT_PAUSE_NANOS);
         }
     }
 
     private void resumeAccepting() {
+        backingOff = false;
         if (acceptKey != null && acceptKey.isValid()) {
             acceptKey.interestOps(SelectionKey.OP_ACCEPT);
         }

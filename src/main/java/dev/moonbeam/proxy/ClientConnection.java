@@ -375,6 +375,22 @@ final class ClientConnection implements IoHandler {
         }
     }
 
+    /**
+     * Waiting for a (first or next) request with nothing in flight either way: may be closed to
+     * make room. Not while the last response is still on its way out (an exchange finishes when
+     * its last bytes are queued, not sent), nor with request bytes already read.
+     */
+    boolean isIdle() {
+        return state == State.IDLE && timerPurpose == TimerPurpose.IDLE && (in == null || in.position() == 0)
+                && !hasPendingOutput() && !transport.wantsWrite() && !transport.hasBufferedInput();
+    }
+
+
+    /** When the idle timer fires; the earliest is the connection idle longest. */
+    long idleDeadlineNanos() {
+        return timeout.deadlineNanos();
+    }
+
     /** The keep-alive idle timeout; while the loop drains, only the short grace of drain(). */
     private long idleNanos() {
         return worker.isDraining() ? Math.min(settings.clientIdleNanos(), DRAIN_IDLE_GRACE_NANOS)
@@ -503,23 +519,27 @@ final class ClientConnection implements IoHandler {
             return;
         }
         state = State.CLOSED;
-        disarm();
-        if (exchange != null) {
-            exchange.abortBackend();
-            giveBackSession();
+        try {
+            disarm();
+            if (exchange != null) {
+                exchange.abortBackend();
+                giveBackSession();
+            }
+            if (in != null) {
+                buffers().releaseZeroed(in);
+                in = null;
+            }
+            if (out != null) {
+                buffers().releaseZeroed(out);
+                out = null;
+            }
+            transport.release();
+        } finally {
+            // Whatever failed above, the socket closes and the connection's slot comes back.
+            key.cancel();
+            Acceptor.closeQuietly(channel);
+            worker.clientClosed();
         }
-        if (in != null) {
-            buffers().releaseZeroed(in);
-            in = null;
-        }
-        if (out != null) {
-            buffers().releaseZeroed(out);
-            out = null;
-        }
-        transport.release();
-        key.cancel();
-        Acceptor.closeQuietly(channel);
-        worker.clientClosed();
     }
 
     private BufferPool buffers() {

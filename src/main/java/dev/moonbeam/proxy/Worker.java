@@ -25,6 +25,7 @@ public final class Worker {
     /** Written by the loop only; volatile so shutdown and metrics on other threads see it. */
     private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
+    private ClientConnectionLimit clientLimit = ClientConnectionLimit.unlimited();
     private dev.moonbeam.tls.TlsEngine.TaskRunner handshakeTasks;
     /** Parsers and exchanges of connections that are idle between requests; reused, bounded. */
     private final java.util.ArrayDeque<dev.moonbeam.http.RequestParser> idleParsers = new java.util.ArrayDeque<>();
@@ -259,6 +260,37 @@ public final class Worker {
 
     void clientClosed() {
         openClients--;
+        clientLimit.release();
+    }
+
+    /** The process-wide client connection cap this loop accepts under. Call before the loop starts. */
+    public void clientLimit(ClientConnectionLimit limit) {
+        this.clientLimit = limit;
+    }
+
+    ClientConnectionLimit clientLimit() {
+        return clientLimit;
+    }
+
+    /**
+     * Closes some of this loop's idle client connections, those idle longest first, to make room
+     * when the connection cap is reached: an eighth of them, at least one and at most 16 (nginx's
+     * rule for its "reusable connections"). Walks every connection, so it runs only then, at most
+     * every 100 ms. Loop thread.
+     */
+    int closeLongestIdle() {
+        java.util.List<ClientConnection> idle = new java.util.ArrayList<>();
+        loop.forEachHandler(handler -> {
+            if (handler instanceof ClientConnection connection && connection.isIdle()) {
+                idle.add(connection);
+            }
+        });
+        idle.sort(java.util.Comparator.comparingLong(ClientConnection::idleDeadlineNanos));
+        int closed = idle.isEmpty() ? 0 : Math.max(1, Math.min(16, idle.size() / 8));
+        for (int i = 0; i < closed; i++) {
+            idle.get(i).close(); // at once, as the idle timeout does (and nginx here): the slot is the point
+        }
+        return closed;
     }
 
     public int openClients() {

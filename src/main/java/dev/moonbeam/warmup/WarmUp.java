@@ -6,6 +6,7 @@ import dev.moonbeam.config.ConfigException;
 import dev.moonbeam.config.HealthCheckConfig;
 import dev.moonbeam.config.HostPort;
 import dev.moonbeam.config.HttpListenerConfig;
+import dev.moonbeam.config.Limits;
 import dev.moonbeam.config.ListenAddress;
 import dev.moonbeam.config.ObserveConfig;
 import dev.moonbeam.config.ProxyConfig;
@@ -91,8 +92,12 @@ public final class WarmUp {
         // transport is the same code either way.
         HttpListenerConfig plain = config.isTls()
                 ? new HttpListenerConfig(loopbackEphemeral(), HttpListenerConfig.Action.PROXY) : null;
+        // The user's client connection cap does not apply (0 would derive one): the crowd must fit.
+        Limits limits = config.limits();
+        Limits uncapped = new Limits(limits.maxRequestLine(), limits.maxHeaderBytes(), limits.maxHeaderCount(),
+                limits.maxChunkExtension(), limits.maxBodyBytes(), limits.maxIdlePerBackend(), Integer.MAX_VALUE);
         return new ProxyConfig(config.source(), loopbackEphemeral(), config.threads(), backends, config.tls(),
-                config.timeouts(), config.limits(), config.log(), config.trustForwardedHeaders(), plain,
+                config.timeouts(), uncapped, config.log(), config.trustForwardedHeaders(), plain,
                 HealthCheckConfig.DISABLED, ObserveConfig.NONE, WarmUpConfig.OFF);
     }
 

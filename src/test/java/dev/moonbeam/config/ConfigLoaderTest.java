@@ -100,7 +100,8 @@ class ConfigLoaderTest {
                                "backend_response": "2m", "backend_idle": "4s", "shutdown_drain": 0,
                                "loop_stall_warning": "250ms"},
                   "limits": {"max_request_line": "4k", "max_header_bytes": "16k", "max_header_count": 50,
-                             "max_chunk_extension": 256, "max_body_bytes": "1m", "max_idle_per_backend": 8},
+                             "max_chunk_extension": 256, "max_body_bytes": "1m", "max_idle_per_backend": 8,
+                             "max_client_connections": 5000},
                   "log": {"file": "var/mb.log", "level": "debug"},
                   "trust_forwarded_headers": true
                 }
@@ -115,7 +116,7 @@ class ConfigLoaderTest {
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(90),
                 Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO,
                 Duration.ofMillis(250)));
-        assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8));
+        assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8, 5000));
         assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
         assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);
         assertThat(config.trustForwardedHeaders()).isTrue();
