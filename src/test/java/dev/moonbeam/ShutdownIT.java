@@ -81,6 +81,8 @@ class ShutdownIT {
             process.destroy(); // SIGTERM
             assertThat(idle.isClosedByPeer()).as("idle keep-alive connection closed").isTrue();
             HttpMessage response = busy.response();
+            assertThat(response).as("the in-flight request's response; proxy log:%n%s",
+                    Files.readString(dir.resolve("proxy.log"))).isNotNull();
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.bodyText()).isEqualTo("done /slow");
             assertThat(response.header("Connection")).isEqualToIgnoringCase("close");

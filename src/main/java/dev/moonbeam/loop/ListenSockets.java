@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -89,9 +90,12 @@ public final class ListenSockets {
     }
 
     private static void probe(InetSocketAddress address) throws IOException {
-        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+        // A bound socket that never listens: a ServerSocketChannel's bind() also listens, and a
+        // client connecting in that moment would be queued on the probe and reset when it closes.
+        // Binding fails all the same while another socket listens on the address.
+        try (SocketChannel probe = SocketChannel.open()) {
             probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            probe.bind(address, 1);
+            probe.bind(address);
         } catch (IOException e) {
             throw explain(address, e);
         }
