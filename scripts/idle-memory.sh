@@ -51,8 +51,10 @@ results=()
 for proxy in moonbeam ${compare//,/ }; do
   case "$proxy" in
     moonbeam)
+      # Idle connections need no backend descriptors: above the default cap (half the open files).
       cat >"$work/config.json" <<JSON
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},
+ "limits": {"max_client_connections": $((count + 1000))},
  "ssl": {"cert_file": "$work/cert.pem", "key_file": "$work/key.pem"}}
 JSON
       "$home/scripts/moonbeam.sh" --config "$work/config.json" >"$work/proxy.log" 2>&1 & ;;

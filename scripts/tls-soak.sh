@@ -66,9 +66,12 @@ for p in "$port" "$origin_port" "$admin_port"; do port_busy "$p" && die "port $p
 prepare_tls_work moonbeam-soak
 start_static_origin "$work" "$origin_port" || die "the nginx origin did not start"
 
+# Idle connections hold no backend connection, so more of them fit than the default cap
+# (half the open-file limit, for clients that each need a backend too) allows.
 cat >"$work/config.json" <<JSON
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},
  "admin": {"listen": "127.0.0.1:$admin_port"},
+ "limits": {"max_client_connections": $((idle + 1000))},
  "ssl": {"cert_file": "$work/cert.pem", "key_file": "$work/key.pem", "provider": "$provider"}}
 JSON
 "$home/scripts/moonbeam.sh" --config "$work/config.json" >"$work/proxy.log" 2>&1 &
