@@ -5,7 +5,9 @@
 # java binary it would run, and --jvm-flags [--config FILE] the JVM flags; both then exit).
 set -euo pipefail
 
-home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+script_dir="${BASH_SOURCE[0]%/*}"
+[ "$script_dir" = "${BASH_SOURCE[0]}" ] && script_dir=.
+home="$(cd "$script_dir/.." && pwd -P)" # bash builtins only, here and below: each exec costs ~5 ms
 jar="$home/target/moonbeam.jar"
 
 die() { echo "moonbeam.sh: $*" >&2; exit 1; }
@@ -30,12 +32,15 @@ find_java() {
     [ -n "$major" ] && [ "$major" -ge 17 ] && { echo "$candidate"; return 0; }
     echo "moonbeam.sh: ignoring JAVA_HOME=$JAVA_HOME (Java ${major:-?}); MoonBeam needs Java 17 or newer" >&2
   fi
-  local seen=" "
+  local seen=() other duplicate
   for candidate in "$(command -v java 2>/dev/null || true)" /usr/lib/jvm/*/bin/java; do
     [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-    candidate="$(readlink -f "$candidate")" # the same JDK is often linked under several names
-    [[ "$seen" == *" $candidate "* ]] && continue
-    seen+="$candidate "
+    duplicate=0 # the same JDK is often linked under several names; -ef compares the files themselves
+    for other in ${seen[@]+"${seen[@]}"}; do
+      [ "$candidate" -ef "$other" ] && { duplicate=1; break; }
+    done
+    [ "$duplicate" = 1 ] && continue
+    seen+=("$candidate")
     major="$(java_major "$candidate")"
     if [ -n "$major" ] && [ "$major" -gt "$best_major" ]; then
       best="$candidate" best_major="$major"
@@ -99,10 +104,11 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 jit_mode=c1
-case "$(uname -s)/$(uname -m)" in Linux/x86_64|Linux/amd64|Linux/aarch64) ;; *) jit_mode=tiered ;; esac # BoringSslLibrary's builds
-if [ -f "$config_arg" ] && grep -Eq '"provider"[[:space:]]*:[[:space:]]*"jdk"' "$config_arg"; then
-  jit_mode=tiered
-fi
+case "${OSTYPE:-}/${HOSTTYPE:-}" in linux*/x86_64|linux*/aarch64) ;; *) jit_mode=tiered ;; esac # BoringSslLibrary's builds
+config_text=""
+[ -f "$config_arg" ] && { IFS= read -r -d '' config_text <"$config_arg" || true; }
+provider_jdk='"provider"[[:space:]]*:[[:space:]]*"jdk"'
+[[ "$config_text" =~ $provider_jdk ]] && jit_mode=tiered
 case "${MOONBEAM_JIT:-}" in
   "") ;;
   c1|tiered) jit_mode="$MOONBEAM_JIT" ;;

@@ -4,8 +4,9 @@
 # release file when there is one (instant); otherwise asks the JVM (~0.15 s per call, which the
 # launcher would otherwise pay several times on every start).
 java_major() {
-  local bin home line
-  bin="$(readlink -f "$1" 2>/dev/null || echo "$1")"
+  local bin="$1" home line
+  # A JDK's own bin/java (as under /usr/lib/jvm) needs no resolving; a link such as /usr/bin/java does.
+  [ -f "${bin%/bin/java}/release" ] || bin="$(readlink -f "$1" 2>/dev/null || echo "$1")"
   home="${bin%/bin/java}"
   if [ "$home" != "$bin" ] && [ -f "$home/release" ] && [ -x "$bin" ]; then
     while IFS= read -r line; do # bash builtins only: this runs several times per launch
