@@ -102,9 +102,11 @@ public final class PemFiles {
     }
 
     /**
-     * Proves the key belongs to the certificate by signing a random challenge and verifying it with
-     * the certificate's public key: comparing encodings would miss nothing, but this also catches a
-     * key the provider cannot use.
+     * Proves the key belongs to the certificate. When the key carries its public half (an RSA key's
+     * modulus and exponent; an EC key's public point, which OpenSSL writes into every key file),
+     * comparing it with the certificate's is exact and instant. Otherwise it signs a random
+     * challenge and verifies it with the certificate's public key: ~80 ms of cold pure-Java ECDSA,
+     * a tenth of start-up, which is why it is only the fallback.
      */
     public static void checkKeyMatches(Path keyFile, PrivateKey key, X509Certificate leaf)
             throws TlsMaterialException {
@@ -112,6 +114,14 @@ public final class PemFiles {
         if (!publicKey.getAlgorithm().equals(key.getAlgorithm())) {
             throw new TlsMaterialException(keyFile, "is a " + key.getAlgorithm()
                     + " key but the certificate has a " + publicKey.getAlgorithm() + " public key");
+        }
+        Boolean samePublicHalf = comparePublicHalves(key, publicKey);
+        if (samePublicHalf != null) {
+            if (samePublicHalf) {
+                return;
+            }
+            throw new TlsMaterialException(keyFile, "does not match the certificate's public key ("
+                    + leaf.getSubjectX500Principal().getName() + ")");
         }
         String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
         byte[] challenge = new byte[32];
@@ -133,6 +143,52 @@ public final class PemFiles {
         }
         throw new TlsMaterialException(keyFile, "does not match the certificate's public key ("
                 + leaf.getSubjectX500Principal().getName() + ")");
+    }
+
+    /** Whether the key's public half equals {@code publicKey}; null when the key does not carry it. */
+    static Boolean comparePublicHalves(PrivateKey key, PublicKey publicKey) {
+        if (key instanceof java.security.interfaces.RSAPrivateCrtKey rsa
+                && publicKey instanceof java.security.interfaces.RSAPublicKey certificate) {
+            return rsa.getModulus().equals(certificate.getModulus())
+                    && rsa.getPublicExponent().equals(certificate.getPublicExponent());
+        }
+        if (key.getAlgorithm().equals("EC") && "PKCS#8".equals(key.getFormat()) && "X.509".equals(publicKey.getFormat())) {
+            byte[] keyPoint = ecPublicPointOfKey(key.getEncoded());
+            byte[] certificatePoint = subjectPublicKeyBits(publicKey.getEncoded());
+            if (keyPoint != null && certificatePoint != null) {
+                return java.util.Arrays.equals(keyPoint, certificatePoint);
+            }
+        }
+        return null;
+    }
+
+    /** PKCS#8 { version, algorithm, OCTET STRING { ECPrivateKey { ..., [1] BIT STRING point } } }. */
+    private static byte[] ecPublicPointOfKey(byte[] pkcs8) {
+        try {
+            List<Der.Tlv> info = Der.readSingle(pkcs8).children();
+            if (info.size() < 3 || info.get(2).tag() != Der.OCTET_STRING) {
+                return null;
+            }
+            for (Der.Tlv field : Der.readSingle(info.get(2).value()).children()) {
+                if (field.tag() == Der.CONTEXT_1) {
+                    Der.Tlv bits = Der.readSingle(field.value());
+                    return bits.tag() == Der.BIT_STRING ? bits.value() : null;
+                }
+            }
+            return null;
+        } catch (Der.DerException e) {
+            return null;
+        }
+    }
+
+    /** SubjectPublicKeyInfo { algorithm, BIT STRING subjectPublicKey }: the BIT STRING's bytes. */
+    private static byte[] subjectPublicKeyBits(byte[] spki) {
+        try {
+            List<Der.Tlv> fields = Der.readSingle(spki).children();
+            return fields.size() == 2 && fields.get(1).tag() == Der.BIT_STRING ? fields.get(1).value() : null;
+        } catch (Der.DerException e) {
+            return null;
+        }
     }
 
     /** PEM text for one DER object, 64 characters a line (RFC 7468 §2). */

@@ -190,6 +190,49 @@ class PemFilesTest {
         return file;
     }
 
+    /** The fast key check compares public halves where the key file carries one. */
+    @ParameterizedTest(name = "{0} + {1} -> {2}")
+    @CsvSource({
+        "ec.crt,  ec-sec1.key,    true",
+        "ec.crt,  leaf-pkcs8.key, false",
+        "rsa.crt, rsa-pkcs1.key,  true",
+    })
+    void publicHalvesAreComparedWhenTheKeyCarriesThem(String cert, String key, boolean same) throws Exception {
+        java.security.PublicKey certificateKey = PemFiles.readCertificateChain(Fixtures.resource(cert)).get(0).getPublicKey();
+        assertThat(PemFiles.comparePublicHalves(PemFiles.readPrivateKey(Fixtures.resource(key)), certificateKey))
+                .isEqualTo(same);
+    }
+
+    /** A SEC1 key written without its optional public point: the slow check decides, and still does. */
+    @Test
+    void anEcKeyWithoutItsPublicPointFallsBackToSigning() throws Exception {
+        PrivateKeyBlock sec1 = PrivateKeyBlock.of(Fixtures.resource("ec-sec1.key"));
+        List<Der.Tlv> fields = Der.readSingle(sec1.der()).children();
+        byte[] withoutPoint = Der.encode(Der.SEQUENCE, Der.encode(fields.get(0)), Der.encode(fields.get(1)),
+                Der.encode(fields.get(2)));
+        Path keyFile = dir.resolve("no-point.key");
+        Files.writeString(keyFile, PemFiles.encode("EC PRIVATE KEY", withoutPoint));
+        java.security.PrivateKey key = PemFiles.readPrivateKey(keyFile);
+        java.security.cert.X509Certificate leaf = PemFiles.readCertificateChain(Fixtures.resource("ec.crt")).get(0);
+
+        assertThat(PemFiles.comparePublicHalves(key, leaf.getPublicKey())).isNull();
+        PemFiles.checkKeyMatches(keyFile, key, leaf); // matches, by signing
+        java.security.cert.X509Certificate other = PemFiles.readCertificateChain(Fixtures.resource("leaf-chain.crt")).get(0);
+        assertThatThrownBy(() -> PemFiles.checkKeyMatches(keyFile, key, other))
+                .hasMessageContaining("does not match the certificate's public key");
+    }
+
+    /** The DER of a file's EC PRIVATE KEY block (the fixture has an EC PARAMETERS block first). */
+    private record PrivateKeyBlock(byte[] der) {
+        static PrivateKeyBlock of(Path file) throws Exception {
+            String text = Files.readString(file);
+            String begin = "-----BEGIN EC PRIVATE KEY-----";
+            int start = text.indexOf(begin) + begin.length();
+            String base64 = text.substring(start, text.indexOf("-----END EC PRIVATE KEY-----")).replaceAll("\\s", "");
+            return new PrivateKeyBlock(Base64.getDecoder().decode(base64));
+        }
+    }
+
     private Path place(String name, String source) throws Exception {
         Path target = dir.resolve(name);
         if (source.equals("missing")) {
