@@ -207,6 +207,7 @@ public final class MoonBeam implements AutoCloseable {
         }
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
         metrics.gauge("moonbeam_client_connections", "Open client connections, all loops.", Map.of(), clientLimit::open);
+        metrics.clientConnections(clientLimit::open, clientLimit::max);
         metrics.gauge("moonbeam_client_connections_limit", "limits.max_client_connections in force (derived from the"
                 + " open-file limit unless set).", Map.of(), clientLimit::max);
         metrics.counter("moonbeam_client_connection_limit_reached_total", "Times a loop stopped accepting because the"

@@ -37,6 +37,8 @@ public final class MetricsRegistry {
     private volatile long configLoadedEpochMillis;
     /** What serves TLS, for the status page; "" when the listener is plain HTTP. */
     private volatile Supplier<String> tlsDescription = () -> "";
+    private volatile LongSupplier clientConnections = () -> 0;
+    private volatile LongSupplier clientConnectionsLimit = () -> 0;
 
     /** A registered value: one sample of a family named by the wiring. */
     private record Callback(String name, String type, String help, Map<String, String> labels, LongSupplier value) { }
@@ -71,6 +73,12 @@ public final class MetricsRegistry {
     }
 
     /** What serves TLS (provider and library), shown on the status page. */
+    /** Open client connections and the cap, for the status page. */
+    public void clientConnections(LongSupplier open, LongSupplier limit) {
+        clientConnections = Objects.requireNonNull(open, "open");
+        clientConnectionsLimit = Objects.requireNonNull(limit, "limit");
+    }
+
     public void tlsDescription(Supplier<String> description) {
         tlsDescription = Objects.requireNonNull(description, "description");
     }
@@ -295,7 +303,8 @@ public final class MetricsRegistry {
     /** What the status page shows. Times are epoch milliseconds; latencies seconds, NaN when unknown. */
     public record Snapshot(long startedEpochMillis, long uptimeSeconds, long configLoadedEpochMillis,
                            long requests, long[] requestsByClass, long bytesSent, long inflight,
-                           List<BackendRow> backends, String tls) {
+                           List<BackendRow> backends, String tls, long clientConnections,
+                           long clientConnectionsLimit) {
         /** Requests with status class 1..5 ({@code requestsByClass[0]} is anything else). */
         public long requestsOfClass(int statusClass) {
             return requestsByClass[statusClass];
@@ -318,6 +327,7 @@ public final class MetricsRegistry {
                     b.requests(), b.errors, b.response.quantileSeconds(0.5), b.response.quantileSeconds(0.99)));
         }
         return new Snapshot(startEpochMillis, (now - startNanos) / 1_000_000_000L, configLoadedEpochMillis,
-                totals.requests(), totals.requestsByClass, totals.bytesSent, inflight, rows, tlsDescription.get());
+                totals.requests(), totals.requestsByClass, totals.bytesSent, inflight, rows, tlsDescription.get(),
+                clientConnections.getAsLong(), clientConnectionsLimit.getAsLong());
     }
 }

@@ -63,6 +63,9 @@ public final class StatusPage {
         html.append("<div class=\"cards\">");
         card(html, "requests", Long.toString(snapshot.requests()), false);
         card(html, "in flight", Long.toString(snapshot.inflight()), false);
+        long limit = snapshot.clientConnectionsLimit();
+        card(html, limit > 0 && limit < Integer.MAX_VALUE ? "connections (limit " + limit + ")" : "connections",
+                Long.toString(snapshot.clientConnections()), limit > 0 && snapshot.clientConnections() >= limit);
         card(html, "2xx", Long.toString(snapshot.requestsOfClass(2)), false);
         card(html, "3xx", Long.toString(snapshot.requestsOfClass(3)), false);
         card(html, "4xx", Long.toString(snapshot.requestsOfClass(4)), false);

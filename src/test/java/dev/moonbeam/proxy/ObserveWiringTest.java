@@ -34,7 +34,7 @@ class ObserveWiringTest {
                 assertThat(response.header("Content-Type")).startsWith("text/plain");
                 metrics = response.bodyText();
                 assertThat(admin.get("/healthz").bodyText()).contains("ok");
-                assertThat(admin.get("/status").bodyText()).contains(backend.address());
+                assertThat(admin.get("/status").bodyText()).contains(backend.address(), "connections (limit ");
             }
             assertThat(metrics).contains("moonbeam_requests_total{code=\"2xx\"} 2", "moonbeam_requests_total{code=\"4xx\"} 1",
                     "moonbeam_config_reloads_total 0", "moonbeam_open_connections{loop=\"loop-0\"}");
