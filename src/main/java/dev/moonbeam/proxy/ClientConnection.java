@@ -66,6 +66,7 @@ final class ClientConnection implements IoHandler {
     /** The client's address as text, copied once per connection for the exchange's records. */
     private final byte[] clientAddress;
     private TimerPurpose timerPurpose;
+    private long idleSinceNanos;
     private State state = State.IDLE;
     private ByteBuffer in;
     private ByteBuffer out;
@@ -386,9 +387,9 @@ final class ClientConnection implements IoHandler {
     }
 
 
-    /** When the idle timer fires; the earliest is the connection idle longest. */
-    long idleDeadlineNanos() {
-        return timeout.deadlineNanos();
+    /** When it last became idle; the earliest is the connection idle longest. */
+    long idleSinceNanos() {
+        return idleSinceNanos;
     }
 
     /** The keep-alive idle timeout; while the loop drains, only the short grace of drain(). */
@@ -486,6 +487,9 @@ final class ClientConnection implements IoHandler {
     }
 
     private void arm(TimerPurpose purpose, long nanos) {
+        if (purpose == TimerPurpose.IDLE && timerPurpose != TimerPurpose.IDLE) {
+            idleSinceNanos = worker.loop().now(); // entering idle; a re-arm (drain grace) keeps the age
+        }
         timerPurpose = purpose;
         worker.loop().timers().schedule(timeout, worker.loop().now() + nanos);
     }

@@ -285,7 +285,7 @@ public final class Worker {
                 idle.add(connection);
             }
         });
-        idle.sort(java.util.Comparator.comparingLong(ClientConnection::idleDeadlineNanos));
+        idle.sort(java.util.Comparator.comparingLong(ClientConnection::idleSinceNanos));
         int closed = idle.isEmpty() ? 0 : Math.max(1, Math.min(16, idle.size() / 8));
         for (int i = 0; i < closed; i++) {
             idle.get(i).close(); // at once, as the idle timeout does (and nginx here): the slot is the point
