@@ -1,5 +1,6 @@
 package dev.moonbeam;
 
+import dev.moonbeam.balance.BackendQueue;
 import dev.moonbeam.balance.BackendSpec;
 import dev.moonbeam.balance.Routing;
 import dev.moonbeam.balance.RoutingTable;
@@ -69,6 +70,7 @@ public final class MoonBeam implements AutoCloseable {
     private AccessLog accessLog;
     private LoopWatchdog watchdog;
     private ClientConnectionLimit clientLimit;
+    private BackendQueue queue;
     private String clientLimitDescription = "";
     private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -148,11 +150,14 @@ public final class MoonBeam implements AutoCloseable {
             ClientConnectionLimit.Resolved cap = ClientConnectionLimit.resolve(config.limits().maxClientConnections());
             proxy.clientLimit = new ClientConnectionLimit(cap.max());
             proxy.clientLimitDescription = cap.description();
+            proxy.queue = new BackendQueue(() -> routing.current().balancer(), config.queue().maxWaiting(),
+                    config.queue().timeout().toNanos());
             for (int i = 0; i < threads; i++) {
                 EventLoop loop = new EventLoop("loop-" + i, Clock.SYSTEM, BufferPool.withDefaults());
                 Worker worker = new Worker(loop, routing, proxy::settings, proxy::plainSettings);
                 worker.handshakeExecutor(proxy.handshakePool);
                 worker.clientLimit(proxy.clientLimit);
+                worker.queue(proxy.queue);
                 RequestListener observers = RequestListener.both(
                         proxy.accessLog != null ? proxy.accessLog.recorder() : RequestListener.NONE, proxy.metrics.newLoop());
                 worker.listener(RequestListener.both(observers, requestListeners.apply(i)));
@@ -214,6 +219,16 @@ public final class MoonBeam implements AutoCloseable {
                 + " client connection limit was reached.", Map.of(), clientLimit::timesReached);
         metrics.counter("moonbeam_idle_connections_reclaimed_total", "Idle keep-alive client connections closed to make"
                 + " room at the client connection limit.", Map.of(), clientLimit::reclaimed);
+        metrics.gauge("moonbeam_queue_length", "Requests waiting for a backend slot (every backend at its"
+                + " max_connections).", Map.of(), queue::length);
+        metrics.gauge("moonbeam_queue_max_waiting", "queue.max_waiting in force.", Map.of(), queue::maxWaiting);
+        metrics.counter("moonbeam_queued_requests_total", "Requests that had to wait for a backend slot.", Map.of(),
+                queue::enqueuedCount);
+        metrics.counter("moonbeam_queue_overflows_total", "Requests answered 503 because queue.max_waiting requests"
+                + " were already waiting.", Map.of(), queue::overflowCount);
+        metrics.counter("moonbeam_queue_timeouts_total", "Requests answered 503 after waiting queue.timeout for a"
+                + " backend slot.", Map.of(), queue::timeoutCount);
+        metrics.queue(queue::length, queue::maxWaiting);
         if (settings.tls() != null) {
             metrics.tlsDescription(() -> settings.tls() == null ? "" : settings.tls().provider().describe());
             metrics.gauge("moonbeam_tls_sessions", "Live TLS sessions (native SSL objects with the native provider) of the current configuration.",
@@ -287,7 +302,8 @@ public final class MoonBeam implements AutoCloseable {
     static List<BackendSpec> specs(ProxyConfig config) {
         List<BackendSpec> specs = new ArrayList<>();
         for (BackendConfig backend : config.backends()) {
-            specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight()));
+            specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight(),
+                    backend.maxConnections()));
         }
         return specs;
     }
@@ -335,7 +351,7 @@ public final class MoonBeam implements AutoCloseable {
             notApplied.add("http_listener changes need a restart");
             next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
                     next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
-                    previous.warmUp());
+                    previous.warmUp(), next.queue());
         }
         if (!java.util.Objects.equals(next.observe(), previous.observe())) {
             notApplied.add("access_log and admin changes need a restart");
@@ -358,9 +374,10 @@ public final class MoonBeam implements AutoCloseable {
         config = new ProxyConfig(next.source(), previous.listen(), previous.threads(), next.backends(),
                 next.isTls() == previous.isTls() ? next.tls() : previous.tls(), next.timeouts(), next.limits(), next.log(),
                 next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
-                previous.warmUp());
+                previous.warmUp(), next.queue());
         reloads++;
         watchdog.threshold(next.timeouts().loopStallWarning());
+        queue.configure(next.queue().maxWaiting(), next.queue().timeout().toNanos());
         if (next.limits().maxClientConnections() != previous.limits().maxClientConnections()) {
             ClientConnectionLimit.Resolved cap = ClientConnectionLimit.resolve(next.limits().maxClientConnections());
             clientLimit.max(cap.max());

@@ -85,6 +85,41 @@ public final class Backend {
     }
 
     /**
+     * {@link #acquire()} unless the backend is at its {@code max_connections}: a compare-and-set,
+     * so concurrent loops can never take it past the cap.
+     *
+     * @return false (and nothing taken) when it is full
+     */
+    public boolean tryAcquire() {
+        int max = spec.maxConnections();
+        if (max <= 0) {
+            acquire();
+            return true;
+        }
+        for (;;) {
+            int current = inflight.get();
+            if (current >= max) {
+                return false;
+            }
+            if (inflight.compareAndSet(current, current + 1)) {
+                requests.increment();
+                return true;
+            }
+        }
+    }
+
+    /** At its {@code max_connections}: requests for it must wait for a slot. */
+    public boolean isFull() {
+        int max = spec.maxConnections();
+        return max > 0 && inflight.get() >= max;
+    }
+
+    /** The cap on requests in flight here, 0 when there is none. */
+    public int maxConnections() {
+        return spec.maxConnections();
+    }
+
+    /**
      * The request is done with this backend. Never goes below zero: a double release (a bug in the
      * caller) must not make this backend look emptier than idle and attract all traffic.
      *

@@ -5,9 +5,10 @@ import java.util.Objects;
 
 /**
  * One configured backend: the {@code host:port} text as written, the address it resolved to at
- * config load (the loop never resolves), and its weight.
+ * config load (the loop never resolves), its weight, and the cap on requests in flight to it
+ * ({@code maxConnections}, 0 = none).
  */
-public record BackendSpec(String hostPort, InetSocketAddress address, int weight) {
+public record BackendSpec(String hostPort, InetSocketAddress address, int weight, int maxConnections) {
     public static final int MIN_WEIGHT = 1;
     /** Same cap as HAProxy's server weight; keeps the crosswise products far from overflow. */
     public static final int MAX_WEIGHT = 256;
@@ -22,5 +23,13 @@ public record BackendSpec(String hostPort, InetSocketAddress address, int weight
             throw new IllegalArgumentException(
                     "weight must be " + MIN_WEIGHT + ".." + MAX_WEIGHT + ": " + weight + " for " + hostPort);
         }
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("maxConnections must not be negative: " + maxConnections);
+        }
+    }
+
+    /** A backend without a cap on requests in flight. */
+    public BackendSpec(String hostPort, InetSocketAddress address, int weight) {
+        this(hostPort, address, weight, 0);
     }
 }

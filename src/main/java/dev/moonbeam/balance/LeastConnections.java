@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * evenly instead of the first one in the list taking every tie.
  *
  * <p>Weights are {@link Backend#effectiveWeight}, so a backend in slow start gets its growing share.
+ * A backend at its {@code max_connections} is skipped like an unavailable one ({@link #anyAvailable}
+ * tells the two apart).
  *
  * <p>Thread-safe: the backend array is immutable, the rotor is atomic. One {@code
  * getAndIncrement} and one scan over the backends per pick; no allocation.
@@ -40,7 +42,7 @@ public final class LeastConnections implements LoadBalancer {
         for (int i = 0; i < n; i++) {
             Backend candidate = backends[index];
             index = index + 1 == n ? 0 : index + 1;
-            if (!candidate.isAvailable(nowNanos)) {
+            if (!candidate.isAvailable(nowNanos) || candidate.isFull()) {
                 continue;
             }
             if (candidate == avoid) {
@@ -59,6 +61,16 @@ public final class LeastConnections implements LoadBalancer {
             return avoid;
         }
         return best;
+    }
+
+    @Override
+    public boolean anyAvailable(long nowNanos) {
+        for (Backend backend : backends) {
+            if (backend.isAvailable(nowNanos)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public int size() {

@@ -17,6 +17,29 @@ public interface LoadBalancer {
     Backend pick(long nowNanos, Backend avoid);
 
     /**
+     * Whether any backend is available at all, full or not: when {@link #pick} finds none, this
+     * tells "all at their {@code max_connections}" (wait in the queue) from "none up" (503 now).
+     */
+    boolean anyAvailable(long nowNanos);
+
+    /**
+     * {@link #pick} then {@link Backend#tryAcquire()}, picking again when another loop took the
+     * last slot in between (bounded: each failed try means that backend is now full, and a full
+     * backend is not picked again).
+     *
+     * @return the backend, with a slot taken for the caller, or null when none has room
+     */
+    default Backend acquire(long nowNanos, Backend avoid) {
+        for (int tries = 0; tries < 64; tries++) {
+            Backend backend = pick(nowNanos, avoid);
+            if (backend == null || backend.tryAcquire()) {
+                return backend;
+            }
+        }
+        return null;
+    }
+
+    /**
      * {@link #pick} then {@link Backend#acquire()}. Picking and acquiring are two steps, so two loops
      * picking at the same instant may both choose the same least-loaded backend; nginx and HAProxy
      * accept the same window. The skew is at most one request per concurrently picking loop and

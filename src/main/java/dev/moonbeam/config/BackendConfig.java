@@ -6,9 +6,18 @@ import java.net.InetSocketAddress;
  * One entry of {@code backend_servers}: as written, resolved (at load time, never on a loop) and
  * its weight for least connections. {@code healthCheck} is the active health check that applies to
  * this backend (the top-level section or this entry's override); {@link HealthCheckConfig#DISABLED}
- * when it is not probed.
+ * when it is not probed. {@code maxConnections} caps the requests in flight to it across all loops
+ * ({@link #UNLIMITED} = no cap); requests beyond it wait in the {@link QueueConfig queue}.
  */
-public record BackendConfig(HostPort hostPort, InetSocketAddress address, int weight, HealthCheckConfig healthCheck) {
+public record BackendConfig(HostPort hostPort, InetSocketAddress address, int weight, HealthCheckConfig healthCheck,
+                            int maxConnections) {
     public static final int DEFAULT_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
+    /** {@code max_connections} when absent: no limit on requests in flight to the backend. */
+    public static final int UNLIMITED = 0;
+    public static final int MAX_MAX_CONNECTIONS = 1_000_000;
+
+    public BackendConfig(HostPort hostPort, InetSocketAddress address, int weight, HealthCheckConfig healthCheck) {
+        this(hostPort, address, weight, healthCheck, UNLIMITED);
+    }
 }

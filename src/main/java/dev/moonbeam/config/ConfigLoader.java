@@ -74,13 +74,25 @@ public final class ConfigLoader {
         HttpListenerConfig httpListener = httpListener(root.section("http_listener"), tls != null);
         ObserveConfig observe = observe(root);
         WarmUpConfig warmUp = warmUp(root.section("warmup"));
+        QueueConfig queue = queue(root.section("queue"));
         root.rejectUnknownKeys();
         if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
         return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
-                healthCheck, observe, warmUp);
+                healthCheck, observe, warmUp, queue);
+    }
+
+    private static QueueConfig queue(JsonSection section) throws ConfigException {
+        if (section == null) {
+            return QueueConfig.DEFAULTS;
+        }
+        int maxWaiting = section.integer("max_waiting", QueueConfig.DEFAULT_MAX_WAITING, 0, QueueConfig.MAX_MAX_WAITING);
+        java.time.Duration timeout = section.duration("timeout", QueueConfig.DEFAULT_TIMEOUT, java.time.Duration.ZERO,
+                QueueConfig.MAX_TIMEOUT);
+        section.rejectUnknownKeys();
+        return new QueueConfig(maxWaiting, timeout);
     }
 
     private static WarmUpConfig warmUp(JsonSection section) throws ConfigException {
@@ -169,6 +181,7 @@ public final class ConfigLoader {
             JsonValue entry = array.get(i);
             String address;
             int weight = BackendConfig.DEFAULT_WEIGHT;
+            int maxConnections = BackendConfig.UNLIMITED;
             HealthCheckConfig backendHealthCheck = healthCheck;
             if (entry.isString()) {
                 address = entry.asString();
@@ -176,6 +189,8 @@ public final class ConfigLoader {
                 JsonSection backend = JsonSection.of(root.file(), keyPath, entry);
                 address = backend.requiredString("address");
                 weight = backend.integer("weight", BackendConfig.DEFAULT_WEIGHT, 1, BackendConfig.MAX_WEIGHT);
+                maxConnections = backend.integer("max_connections", BackendConfig.UNLIMITED, 1,
+                        BackendConfig.MAX_MAX_CONNECTIONS);
                 backendHealthCheck = HealthCheckSection.backend(backend, healthCheck);
                 backend.rejectUnknownKeys();
                 keyPath = backend.keyPath("address");
@@ -194,7 +209,8 @@ public final class ConfigLoader {
                     throw new ConfigException(root.file(), keyPath, "\"" + hostPort + "\" is listed twice; use \"weight\" to give it more traffic");
                 }
             }
-            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck));
+            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck,
+                    maxConnections));
         }
         return backends;
     }

@@ -18,15 +18,20 @@ import java.util.List;
  * @param healthCheck           the top-level {@code health_check}; {@link HealthCheckConfig#DISABLED}
  *                              when absent (each backend's own setting is in {@link BackendConfig})
  * @param warmUp                the warm-up before the listeners open (start-up only)
+ * @param queue                 where requests wait when every backend is at its max_connections
  */
 public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
                           boolean trustForwardedHeaders, HttpListenerConfig httpListener,
-                          HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp) {
+                          HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp,
+                          QueueConfig queue) {
     public static final int MAX_THREADS = 256;
 
     public ProxyConfig {
         backends = List.copyOf(backends);
+        if (queue == null) {
+            queue = QueueConfig.DEFAULTS;
+        }
     }
 
     /** The number of event loops to run: {@code threads}, or one per core when it is 0. */
@@ -36,12 +41,12 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withWarmUp(WarmUpConfig newWarmUp) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, newWarmUp);
+                httpListener, healthCheck, observe, newWarmUp, queue);
     }
 
     public ProxyConfig withLimits(Limits newLimits) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, newLimits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp);
+                httpListener, healthCheck, observe, warmUp, queue);
     }
 
     public boolean isTls() {
@@ -50,11 +55,11 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withThreads(int newThreads) {
         return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp);
+                httpListener, healthCheck, observe, warmUp, queue);
     }
 
     public ProxyConfig withListen(ListenAddress newListen) {
         return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp);
+                httpListener, healthCheck, observe, warmUp, queue);
     }
 }

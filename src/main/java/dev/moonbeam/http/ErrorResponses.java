@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Small, complete error responses, encoded once: status line, {@code Content-Length},
- * {@code Content-Type: text/plain}, {@code Connection: close} and a one-line body. Immutable and
+ * {@code Content-Type: text/plain}, {@code Connection: close} and a one-line body; a 503 also says
+ * {@code Retry-After: 1} (RFC 9110 §10.2.3: overload and shutdown pass quickly). Immutable and
  * shared by all loops. An unknown status falls back to 500 rather than failing on the error path.
  */
 public final class ErrorResponses {
@@ -22,6 +23,7 @@ public final class ErrorResponses {
             String text = "HTTP/1.1 " + STATUSES[i] + " " + REASONS[i] + "\r\n"
                     + "Content-Type: text/plain\r\n"
                     + "Content-Length: " + body.length() + "\r\n"
+                    + (STATUSES[i] == 503 ? "Retry-After: 1\r\n" : "")
                     + "Connection: close\r\n"
                     + "\r\n" + body;
             ENCODED[i] = text.getBytes(StandardCharsets.US_ASCII);

@@ -26,6 +26,8 @@ public final class LoopMetrics implements RequestListener {
     final long[] requestsByClass = new long[STATUS_CLASSES];
     final long[] outcomes = new long[OUTCOMES.length];
     long bytesSent;
+    /** Time in the backend queue of the requests that waited there. */
+    final Histogram queueWait = new Histogram();
     /** Read racily by the registry; see the class comment. */
     BackendMetrics[] backends = new BackendMetrics[0];
     private final IdentityHashMap<Backend, BackendMetrics> byBackend = new IdentityHashMap<>();
@@ -55,6 +57,7 @@ public final class LoopMetrics implements RequestListener {
             outcomes[record.outcome.ordinal()]++;
         }
         bytesSent += record.bytesSent;
+        queueWait.record(record.queueNanos);
         if (record.backend == null) {
             return;
         }

@@ -39,6 +39,8 @@ public final class MetricsRegistry {
     private volatile Supplier<String> tlsDescription = () -> "";
     private volatile LongSupplier clientConnections = () -> 0;
     private volatile LongSupplier clientConnectionsLimit = () -> 0;
+    private volatile LongSupplier queueLength = () -> 0;
+    private volatile LongSupplier queueMaxWaiting = () -> 0;
 
     /** A registered value: one sample of a family named by the wiring. */
     private record Callback(String name, String type, String help, Map<String, String> labels, LongSupplier value) { }
@@ -77,6 +79,12 @@ public final class MetricsRegistry {
     public void clientConnections(LongSupplier open, LongSupplier limit) {
         clientConnections = Objects.requireNonNull(open, "open");
         clientConnectionsLimit = Objects.requireNonNull(limit, "limit");
+    }
+
+    /** Requests waiting for a backend slot and the queue's capacity, for the status page. */
+    public void queue(LongSupplier length, LongSupplier maxWaiting) {
+        queueLength = Objects.requireNonNull(length, "length");
+        queueMaxWaiting = Objects.requireNonNull(maxWaiting, "maxWaiting");
     }
 
     public void tlsDescription(Supplier<String> description) {
@@ -120,6 +128,7 @@ public final class MetricsRegistry {
                 totals.outcomes[i] += loop.outcomes[i];
             }
             totals.bytesSent += loop.bytesSent;
+            loop.queueWait.addTo(totals.queueWait);
             for (LoopMetrics.BackendMetrics metrics : loop.backends) {
                 if (metrics == null) {
                     continue;
@@ -140,6 +149,7 @@ public final class MetricsRegistry {
         final long[] requestsByClass = new long[LoopMetrics.STATUS_CLASSES];
         final long[] outcomes = new long[LoopMetrics.outcomes().length];
         long bytesSent;
+        final Histogram queueWait = new Histogram();
         /** By name: two Backend objects of one name (removed and re-added) report as one. */
         final Map<String, BackendTotals> backends = new LinkedHashMap<>();
 
@@ -243,6 +253,15 @@ public final class MetricsRegistry {
         histogram(out, "moonbeam_backend_response_seconds", "Time from sending a request to the backend's response head.",
                 totals, false);
 
+        out.family("moonbeam_queue_wait_seconds", "histogram", "Time requests waited in the backend queue (those that waited).");
+        long waited = 0;
+        for (int i = 0; i < totals.queueWait.counts.length; i++) {
+            waited += totals.queueWait.counts[i];
+            out.sample("moonbeam_queue_wait_seconds_bucket", waited, "le", Histogram.LE[i]);
+        }
+        out.sample("moonbeam_queue_wait_seconds_sum", totals.queueWait.sumNanos / 1e9);
+        out.sample("moonbeam_queue_wait_seconds_count", waited);
+
         out.family("moonbeam_start_time_seconds", "gauge", "When the process started, in seconds since the epoch.");
         out.sample("moonbeam_start_time_seconds", startEpochMillis / 1000.0);
         out.family("moonbeam_uptime_seconds", "gauge", "Seconds since the process started.");
@@ -304,7 +323,8 @@ public final class MetricsRegistry {
     public record Snapshot(long startedEpochMillis, long uptimeSeconds, long configLoadedEpochMillis,
                            long requests, long[] requestsByClass, long bytesSent, long inflight,
                            List<BackendRow> backends, String tls, long clientConnections,
-                           long clientConnectionsLimit) {
+                           long clientConnectionsLimit, long queueLength, long queueMaxWaiting,
+                           double queueWaitP99Seconds) {
         /** Requests with status class 1..5 ({@code requestsByClass[0]} is anything else). */
         public long requestsOfClass(int statusClass) {
             return requestsByClass[statusClass];
@@ -312,8 +332,8 @@ public final class MetricsRegistry {
     }
 
     /** One configured backend's line on the status page. */
-    public record BackendRow(String address, BackendState state, int weight, int inflight, long requests,
-                             long errors, double p50Seconds, double p99Seconds) { }
+    public record BackendRow(String address, BackendState state, int weight, int inflight, int maxConnections,
+                             long requests, long errors, double p50Seconds, double p99Seconds) { }
 
     public Snapshot snapshot() {
         Totals totals = sum();
@@ -324,10 +344,11 @@ public final class MetricsRegistry {
             int backendInflight = b.backend.inflight();
             inflight += backendInflight;
             rows.add(new BackendRow(b.name, BackendState.of(b.backend, now), b.backend.weight(), backendInflight,
-                    b.requests(), b.errors, b.response.quantileSeconds(0.5), b.response.quantileSeconds(0.99)));
+                    b.backend.maxConnections(), b.requests(), b.errors, b.response.quantileSeconds(0.5), b.response.quantileSeconds(0.99)));
         }
         return new Snapshot(startEpochMillis, (now - startNanos) / 1_000_000_000L, configLoadedEpochMillis,
                 totals.requests(), totals.requestsByClass, totals.bytesSent, inflight, rows, tlsDescription.get(),
-                clientConnections.getAsLong(), clientConnectionsLimit.getAsLong());
+                clientConnections.getAsLong(), clientConnectionsLimit.getAsLong(), queueLength.getAsLong(),
+                queueMaxWaiting.getAsLong(), totals.queueWait.quantileSeconds(0.99));
     }
 }

@@ -46,6 +46,8 @@ public final class RequestRecord {
     /** From sending the request to the backend until the exchange ended, or -1. */
     public long backendNanos;
     public Outcome outcome;
+    /** Time spent waiting in the backend queue, or -1 when the request did not wait. */
+    public long queueNanos;
 
     /** Starts a new record for a request that begins now. */
     public void begin(HttpHead head, long epochMillis, long nanos) {
@@ -60,6 +62,7 @@ public final class RequestRecord {
         backendHeadNanos = -1;
         backendNanos = -1;
         outcome = null;
+        queueNanos = -1;
     }
 
     public long totalNanos() {

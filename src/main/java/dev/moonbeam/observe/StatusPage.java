@@ -66,6 +66,12 @@ public final class StatusPage {
         long limit = snapshot.clientConnectionsLimit();
         card(html, limit > 0 && limit < Integer.MAX_VALUE ? "connections (limit " + limit + ")" : "connections",
                 Long.toString(snapshot.clientConnections()), limit > 0 && snapshot.clientConnections() >= limit);
+        if (snapshot.backends().stream().anyMatch(row -> row.maxConnections() > 0)) {
+            // Only backends with max_connections can make requests wait.
+            double p99 = snapshot.queueWaitP99Seconds();
+            card(html, "queued (max " + snapshot.queueMaxWaiting() + (Double.isNaN(p99) ? "" : ", p99 " + latency(p99)) + ")",
+                    Long.toString(snapshot.queueLength()), snapshot.queueLength() > 0);
+        }
         card(html, "2xx", Long.toString(snapshot.requestsOfClass(2)), false);
         card(html, "3xx", Long.toString(snapshot.requestsOfClass(3)), false);
         card(html, "4xx", Long.toString(snapshot.requestsOfClass(4)), false);
@@ -87,7 +93,8 @@ public final class StatusPage {
                     .append("<td><span class=\"state ").append(row.state().label()).append("\">")
                     .append(row.state().label()).append("</span></td>")
                     .append("<td>").append(row.weight()).append("</td>")
-                    .append("<td>").append(row.inflight()).append("</td>")
+                    .append("<td>").append(row.inflight())
+                    .append(row.maxConnections() > 0 ? " / " + row.maxConnections() : "").append("</td>")
                     .append("<td>").append(row.requests()).append("</td>")
                     .append("<td>").append(row.errors()).append("</td>")
                     .append("<td>").append(latency(row.p50Seconds())).append("</td>")

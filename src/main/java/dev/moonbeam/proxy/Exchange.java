@@ -2,6 +2,8 @@ package dev.moonbeam.proxy;
 
 import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.BackendPool;
+import dev.moonbeam.balance.BackendQueue;
+import dev.moonbeam.balance.LoadBalancer;
 import dev.moonbeam.http.HeadRewriter;
 import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
@@ -24,6 +26,8 @@ import java.nio.channels.SelectionKey;
  * <p>States and their timeouts:
  * <ul>
  *   <li>IDLE — no request in progress.
+ *   <li>QUEUED — every available backend is at its {@code max_connections}; waiting in the
+ *       process-wide {@link BackendQueue} (queue timeout: 503 with Retry-After).
  *   <li>CONNECTING — a new backend connection is being opened (backend connect timeout; on
  *       failure or expiry the backend is marked down and the next one is tried).
  *   <li>ACTIVE — the request goes to the backend while the response comes back (backend response
@@ -34,9 +38,11 @@ import java.nio.channels.SelectionKey;
  * Loop-owned.
  */
 final class Exchange {
-    enum State { IDLE, CONNECTING, ACTIVE, TUNNEL }
+    enum State { IDLE, QUEUED, CONNECTING, ACTIVE, TUNNEL }
 
     private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
+    /** How often a waiting request looks for room that no release announced. */
+    private static final long QUEUE_RECHECK_NANOS = 100_000_000L;
 
     private final Worker worker;
     private ClientConnection client;
@@ -63,6 +69,11 @@ final class Exchange {
     private final RequestRecord record = new RequestRecord();
     private boolean reported = true;
     private long sendStartNanos;
+    /** This exchange's place in the backend queue; null until it first waits. */
+    private BackendQueue.Ticket ticket;
+    private long queueDeadlineNanos;
+    /** A retry that had to wait still wants a new connection when its slot comes. */
+    private boolean freshAfterQueue;
 
     Exchange(Worker worker) {
         this.worker = worker;
@@ -161,50 +172,166 @@ final class Exchange {
             finish(503);
             return;
         }
+        BackendQueue queue = worker.queue();
+        freshAfterQueue = freshConnection;
+        if (!queue.isEmpty()) {
+            // Others wait already: a slot that frees goes to them first.
+            enqueue(queue);
+            return;
+        }
         int limit = Math.max(1, worker.routing().current().backends().size());
         while (attempts < limit) {
             attempts++;
             long now = worker.loop().now();
-            Backend picked = worker.routing().current().balancer().pick(now, avoid);
+            LoadBalancer balancer = worker.routing().current().balancer();
+            Backend picked = balancer.acquire(now, avoid);
             if (picked == null) {
+                if (balancer.anyAvailable(now)) {
+                    // Every available backend is at its max_connections.
+                    enqueue(queue);
+                    return;
+                }
                 break;
             }
-            backend = picked;
-            backend.acquire();
-            inflightHeld = true;
-            record.backend = picked;
-            sendStartNanos = System.nanoTime();
-            BackendPool<BackendConnection> pool = worker.pool(backend);
-            BackendConnection pooled = freshConnection ? null : pool.poll(now, BackendConnection::close);
-            try {
-                if (pooled != null) {
-                    pooled.adopt(this);
-                    connection = pooled;
-                    state = State.ACTIVE;
-                    armInactivity();
-                } else {
-                    connection = BackendConnection.connect(worker, backend, this);
-                    if (connection.isConnecting()) {
-                        state = State.CONNECTING;
-                        worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
-                    } else {
-                        state = State.ACTIVE;
-                        armInactivity();
-                    }
-                }
-            } catch (IOException e) {
-                connectFailed(e);
-                avoid = picked;
-                continue;
+            if (startOn(picked, freshConnection)) {
+                return;
             }
-            if (writeRequestHead()) {
-                // Bodyless requests complete here, so a quick response finds them complete.
-                forwardRequestBody();
-            }
-            return;
+            avoid = picked;
         }
         // None available at all: 503 at once. Some tried and refused: 502, as nginx answers.
         finish(connectFailed ? 502 : 503);
+    }
+
+    /**
+     * Sends the request to {@code picked}, on which a slot is already taken for it: a pooled
+     * connection or a new one.
+     *
+     * @return false when connecting failed at once (the slot is given back; try another)
+     */
+    private boolean startOn(Backend picked, boolean freshConnection) {
+        long now = worker.loop().now();
+        backend = picked;
+        inflightHeld = true;
+        record.backend = picked;
+        sendStartNanos = System.nanoTime();
+        BackendPool<BackendConnection> pool = worker.pool(backend);
+        BackendConnection pooled = freshConnection ? null : pool.poll(now, BackendConnection::close);
+        try {
+            if (pooled != null) {
+                pooled.adopt(this);
+                connection = pooled;
+                state = State.ACTIVE;
+                armInactivity();
+            } else {
+                connection = BackendConnection.connect(worker, backend, this);
+                if (connection.isConnecting()) {
+                    state = State.CONNECTING;
+                    worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
+                } else {
+                    state = State.ACTIVE;
+                    armInactivity();
+                }
+            }
+        } catch (IOException e) {
+            connectFailed(e);
+            return false;
+        }
+        if (writeRequestHead()) {
+            // Bodyless requests complete here, so a quick response finds them complete.
+            forwardRequestBody();
+        }
+        return true;
+    }
+
+    // ---- waiting for a backend slot ----
+
+    /** Joins the backend queue, or answers 503 at once when it is full. */
+    private void enqueue(BackendQueue queue) {
+        if (ticket == null) {
+            GrantRelay relay = new GrantRelay();
+            ticket = relay.ticket = new BackendQueue.Ticket(() -> worker.loop().execute(relay));
+        }
+        if (queue.enqueue(ticket) == BackendQueue.Admission.FULL) {
+            LOG.log(System.Logger.Level.DEBUG, "backend queue full: 503");
+            finish(503);
+            return;
+        }
+        long now = worker.loop().now();
+        state = State.QUEUED;
+        queueDeadlineNanos = now + queue.timeoutNanos();
+        armQueueTimer(now);
+        queue.dispatch(now); // a slot may have freed between the pick and joining
+    }
+
+    /**
+     * Wakes a waiting request now and then even without a release: a backend coming back up or a
+     * reload raising a limit makes room that no release announces.
+     */
+    private void armQueueTimer(long now) {
+        worker.loop().timers().schedule(timeout, Math.min(queueDeadlineNanos, now + QUEUE_RECHECK_NANOS));
+    }
+
+    private void onQueueTimer() {
+        long now = worker.loop().now();
+        BackendQueue queue = worker.queue();
+        if (now - queueDeadlineNanos < 0) {
+            queue.dispatch(now);
+            if (state == State.QUEUED) {
+                armQueueTimer(now);
+            }
+            return;
+        }
+        if (queue.cancel(ticket)) {
+            queue.timedOut();
+            LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
+            state = State.IDLE;
+            record.queueNanos = System.nanoTime() - record.startNanos;
+            finish(503);
+            client.progress();
+        }
+        // Otherwise a slot was granted just now and is on its way: take it.
+    }
+
+    /** A slot was granted to {@code granted} (runs on this loop, posted by whoever freed it). */
+    private void onSlotGranted(BackendQueue.Ticket granted) {
+        BackendQueue queue = worker.queue();
+        Backend slot = queue.claim(granted);
+        if (slot == null) {
+            return;
+        }
+        if (granted != ticket || state != State.QUEUED) {
+            // The request ended while the grant was on its way: pass the slot on.
+            slot.release();
+            queue.dispatch(worker.loop().now());
+            return;
+        }
+        worker.loop().timers().cancel(timeout);
+        record.queueNanos = System.nanoTime() - record.startNanos;
+        if (!startOn(slot, freshAfterQueue)) {
+            attach(slot);
+        }
+        if (client != null) {
+            client.progress();
+        }
+    }
+
+    /** Brings a grant from the thread that freed the slot to this exchange's loop; one per ticket. */
+    private final class GrantRelay implements Runnable {
+        BackendQueue.Ticket ticket;
+
+        @Override
+        public void run() {
+            onSlotGranted(ticket);
+        }
+    }
+
+    /** Leaves the queue when the request ends while waiting (client gone, shutdown). */
+    private void leaveQueue() {
+        if (state == State.QUEUED && ticket != null && !worker.queue().cancel(ticket)) {
+            // A slot is on its way to this ticket: onSlotGranted will pass it on. A new request on
+            // this exchange takes a new ticket, so it cannot mistake that grant for its own.
+            ticket = null;
+        }
     }
 
     private boolean writeRequestHead() {
@@ -270,6 +397,14 @@ final class Exchange {
 
     /** Copies request body bytes from the client's buffer to the backend's, as far as room allows. */
     boolean forwardRequestBody() {
+        if (state == State.QUEUED) {
+            if (client.inputClosed()) {
+                // Gave up while waiting (nginx logs 499; HAProxy's abortonclose): a slot spent on
+                // a client that is gone would be taken from one that is not.
+                client.close();
+            }
+            return false;
+        }
         // Not while CONNECTING: if that connect fails, the next backend must get the body from its
         // first byte, so nothing may be taken from the client's buffer until a connection is up.
         if (requestComplete || connection == null || state != State.ACTIVE) {
@@ -617,6 +752,7 @@ final class Exchange {
                 state = State.IDLE;
                 client.close();
             }
+            case QUEUED -> onQueueTimer();
             case IDLE -> {
                 // A timer that fired after the exchange ended: nothing to do.
             }
@@ -649,6 +785,7 @@ final class Exchange {
     /** The client connection is closing: the backend side cannot be reused. */
     void abortBackend() {
         worker.loop().timers().cancel(timeout);
+        leaveQueue();
         if (!reported) {
             // The client left before its response was complete.
             record.status = RequestRecord.CLIENT_CLOSED_REQUEST;
@@ -710,6 +847,7 @@ final class Exchange {
             if (success) {
                 backend.markSucceeded();
             }
+            worker.queue().dispatch(worker.loop().now()); // the freed slot goes to the oldest waiter
         }
     }
 

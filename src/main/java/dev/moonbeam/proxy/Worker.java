@@ -26,6 +26,8 @@ public final class Worker {
     private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
     private ClientConnectionLimit clientLimit = ClientConnectionLimit.unlimited();
+    /** Shared by all loops; until wired, one of no room, so a request finding every backend full gets 503. */
+    private dev.moonbeam.balance.BackendQueue queue;
     private dev.moonbeam.tls.TlsEngine.TaskRunner handshakeTasks;
     /** Parsers and exchanges of connections that are idle between requests; reused, bounded. */
     private final java.util.ArrayDeque<dev.moonbeam.http.RequestParser> idleParsers = new java.util.ArrayDeque<>();
@@ -61,6 +63,7 @@ public final class Worker {
         this.routing = routing;
         this.settings = settings;
         this.plainSettings = plainSettings;
+        this.queue = new dev.moonbeam.balance.BackendQueue(() -> routing.current().balancer(), 0, 0);
         this.scratch = java.nio.ByteBuffer.allocate(loop.buffers().bufferSize());
         this.nativeScratch = java.nio.ByteBuffer.allocateDirect(loop.buffers().bufferSize());
         this.tlsBuffers = BufferPool.heap(loop.buffers().bufferSize(), BufferPool.DEFAULT_MAX_RETAINED);
@@ -264,6 +267,15 @@ public final class Worker {
     }
 
     /** The process-wide client connection cap this loop accepts under. Call before the loop starts. */
+    /** The process-wide backend queue; call before the loop starts. */
+    public void queue(dev.moonbeam.balance.BackendQueue shared) {
+        this.queue = java.util.Objects.requireNonNull(shared, "queue");
+    }
+
+    dev.moonbeam.balance.BackendQueue queue() {
+        return queue;
+    }
+
     public void clientLimit(ClientConnectionLimit limit) {
         this.clientLimit = limit;
     }

@@ -123,6 +123,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void backendLimitsAndTheQueueHaveDefaultsAndAreRead() throws Exception {
+        ProxyConfig defaults = load("{\"backend_servers\": [\"127.0.0.1:1\"]}");
+        assertThat(defaults.backends().get(0).maxConnections()).isEqualTo(BackendConfig.UNLIMITED);
+        assertThat(defaults.queue()).isEqualTo(QueueConfig.DEFAULTS);
+        assertThat(defaults.queue().timeout()).isEqualTo(Duration.ofSeconds(5));
+        ProxyConfig set = load("""
+                {"backend_servers": [{"address": "127.0.0.1:1", "max_connections": 20}, "127.0.0.1:2"],
+                 "queue": {"max_waiting": 300, "timeout": "750ms"}}
+                """);
+        assertThat(set.backends()).extracting(BackendConfig::maxConnections).containsExactly(20, BackendConfig.UNLIMITED);
+        assertThat(set.queue()).isEqualTo(new QueueConfig(300, Duration.ofMillis(750)));
+    }
+
+    @Test
     void logFileCanBeSwitchedOff() throws Exception {
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": null}}").log().file()).isNull();
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": \"\"}}").log().file()).isNull();
@@ -226,6 +240,15 @@ class ConfigLoaderTest {
                 Arguments.of("port zero", "{\"backend_servers\": [\"127.0.0.1:0\"]}", "backend_servers[0]", "out of range"),
                 Arguments.of("port not a number", "{\"backend_servers\": [\"127.0.0.1:http\"]}", "backend_servers[0]",
                         "invalid port \"http\""),
+                Arguments.of("max_connections zero",
+                        "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"max_connections\": 0}]}",
+                        "backend_servers[0].max_connections", "must be"),
+                Arguments.of("queue timeout negative", "{" + ok + ", \"queue\": {\"timeout\": \"-1s\"}}",
+                        "queue.timeout", ""),
+                Arguments.of("queue max_waiting not a number", "{" + ok + ", \"queue\": {\"max_waiting\": \"many\"}}",
+                        "queue.max_waiting", ""),
+                Arguments.of("queue unknown key", "{" + ok + ", \"queue\": {\"max_wait\": 5}}",
+                        "queue.max_wait", "unknown key"),
                 Arguments.of("backend number", "{\"backend_servers\": [8081]}", "backend_servers[0]",
                         "must be \"host:port\" or {\"address\""),
                 Arguments.of("weight too big", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"weight\": 1000}]}",
