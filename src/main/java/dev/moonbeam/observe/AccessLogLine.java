@@ -7,10 +7,11 @@ import java.util.IdentityHashMap;
 
 /**
  * Formats one access-log line into a caller's byte array without allocating: nginx's combined
- * format plus {@code backend=}, {@code backend_time=} and {@code total=}:
+ * format plus {@code backend=}, {@code backend_time=}, {@code total=} and {@code termination=}
+ * (why the request ended, see {@link Termination}):
  *
  * <pre>
- * 127.0.0.1 - - [26/Nov/2026:10:50:50 +0000] "GET /x HTTP/1.1" 200 1234 "referer" "ua" backend=127.0.0.1:8081 backend_time=0.003 total=0.004
+ * 127.0.0.1 - - [26/Nov/2026:10:50:50 +0000] "GET /x HTTP/1.1" 200 1234 "referer" "ua" backend=127.0.0.1:8081 backend_time=0.003 total=0.004 termination=completed
  * </pre>
  *
  * <p>Every variable field has a cap (request line, referer, user agent, backend) so a line always
@@ -39,6 +40,7 @@ final class AccessLogLine {
     private static final byte[] BACKEND_KEY = ascii(" backend=");
     private static final byte[] BACKEND_TIME_KEY = ascii(" backend_time=");
     private static final byte[] TOTAL_KEY = ascii(" total=");
+    private static final byte[] TERMINATION_KEY = ascii(" termination=");
 
     /** "[dd/MMM/yyyy:HH:mm:ss +0000]" for {@link #cachedSecond}. */
     private final byte[] date = new byte[28];
@@ -93,6 +95,12 @@ final class AccessLogLine {
         p = seconds(r.backend == null ? -1 : r.backendNanos, out, p);
         p = put(TOTAL_KEY, out, p);
         p = seconds(r.totalNanos(), out, p);
+        p = put(TERMINATION_KEY, out, p);
+        if (r.termination == null) {
+            out[p++] = '-';
+        } else {
+            p = put(r.termination.labelBytes(), out, p);
+        }
         out[p++] = '\n';
         return p - start;
     }

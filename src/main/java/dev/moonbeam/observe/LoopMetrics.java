@@ -1,12 +1,11 @@
 package dev.moonbeam.observe;
 
 import dev.moonbeam.balance.Backend;
-import dev.moonbeam.observe.RequestRecord.Outcome;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 
 /**
- * One loop's request counters: requests by status class, outcomes, bytes sent, and per backend
+ * One loop's request counters: requests by status class and by termination reason, bytes sent, and per backend
  * the same plus connect and response-head latency histograms. Counting allocates nothing except
  * the first time a backend is seen.
  *
@@ -20,11 +19,11 @@ import java.util.IdentityHashMap;
  */
 public final class LoopMetrics implements RequestListener {
     static final int STATUS_CLASSES = 6;
-    private static final Outcome[] OUTCOMES = Outcome.values();
+    private static final Termination[] TERMINATIONS = Termination.values();
 
     /** Index {@code status / 100} for 1xx..5xx; index 0 for anything else. */
     final long[] requestsByClass = new long[STATUS_CLASSES];
-    final long[] outcomes = new long[OUTCOMES.length];
+    final long[] terminations = new long[TERMINATIONS.length];
     long bytesSent;
     /** Time in the backend queue of the requests that waited there. */
     final Histogram queueWait = new Histogram();
@@ -53,8 +52,8 @@ public final class LoopMetrics implements RequestListener {
     public void requestFinished(RequestRecord record) {
         int statusClass = statusClass(record.status);
         requestsByClass[statusClass]++;
-        if (record.outcome != null) {
-            outcomes[record.outcome.ordinal()]++;
+        if (record.termination != null) {
+            terminations[record.termination.ordinal()]++;
         }
         bytesSent += record.bytesSent;
         queueWait.record(record.queueNanos);
@@ -66,7 +65,7 @@ public final class LoopMetrics implements RequestListener {
             metrics = add(record.backend);
         }
         metrics.requestsByClass[statusClass]++;
-        if (statusClass == 5 || record.outcome == Outcome.BACKEND_ABORTED) {
+        if (statusClass == 5 || record.termination != null && record.termination.isBackendFault()) {
             metrics.errors++;
         }
         metrics.connect.record(record.connectNanos);
@@ -77,8 +76,8 @@ public final class LoopMetrics implements RequestListener {
         return status >= 100 && status < 600 ? status / 100 : 0;
     }
 
-    static Outcome[] outcomes() {
-        return OUTCOMES.clone();
+    static Termination[] terminations() {
+        return TERMINATIONS.clone();
     }
 
     private BackendMetrics add(Backend backend) {

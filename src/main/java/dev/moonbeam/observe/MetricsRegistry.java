@@ -2,11 +2,9 @@ package dev.moonbeam.observe;
 
 import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.Routing;
-import dev.moonbeam.observe.RequestRecord.Outcome;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -124,8 +122,8 @@ public final class MetricsRegistry {
             for (int i = 0; i < LoopMetrics.STATUS_CLASSES; i++) {
                 totals.requestsByClass[i] += loop.requestsByClass[i];
             }
-            for (int i = 0; i < totals.outcomes.length; i++) {
-                totals.outcomes[i] += loop.outcomes[i];
+            for (int i = 0; i < totals.terminations.length; i++) {
+                totals.terminations[i] += loop.terminations[i];
             }
             totals.bytesSent += loop.bytesSent;
             loop.queueWait.addTo(totals.queueWait);
@@ -147,7 +145,7 @@ public final class MetricsRegistry {
 
     private static final class Totals {
         final long[] requestsByClass = new long[LoopMetrics.STATUS_CLASSES];
-        final long[] outcomes = new long[LoopMetrics.outcomes().length];
+        final long[] terminations = new long[LoopMetrics.terminations().length];
         long bytesSent;
         final Histogram queueWait = new Histogram();
         /** By name: two Backend objects of one name (removed and re-added) report as one. */
@@ -202,11 +200,11 @@ public final class MetricsRegistry {
             out.sample("moonbeam_requests_total", totals.requestsByClass[i], "code", CLASS_LABELS[i]);
         }
         out.sample("moonbeam_requests_total", totals.requestsByClass[0], "code", CLASS_LABELS[0]);
-        out.family("moonbeam_request_outcomes_total", "counter", "Requests finished, by how they ended.");
-        Outcome[] outcomes = LoopMetrics.outcomes();
-        for (Outcome outcome : outcomes) {
-            out.sample("moonbeam_request_outcomes_total", totals.outcomes[outcome.ordinal()],
-                    "outcome", outcome.name().toLowerCase(Locale.ROOT));
+        out.family("moonbeam_request_terminations_total", "counter",
+                "Requests finished, by why they ended (see docs/operations.md, termination reasons).");
+        for (Termination termination : LoopMetrics.terminations()) {
+            out.sample("moonbeam_request_terminations_total", totals.terminations[termination.ordinal()],
+                    "reason", termination.label());
         }
         out.family("moonbeam_response_bytes_total", "counter", "Response bytes (head and body) sent to clients.");
         out.sample("moonbeam_response_bytes_total", totals.bytesSent);

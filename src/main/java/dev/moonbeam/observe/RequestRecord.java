@@ -11,18 +11,6 @@ import dev.moonbeam.http.HttpHead;
  * <p>Loop-owned.
  */
 public final class RequestRecord {
-    /** How the request ended. */
-    public enum Outcome {
-        /** The backend's complete response was relayed. */
-        COMPLETED,
-        /** MoonBeam answered with an error of its own ({@link #status} says which). */
-        PROXY_ERROR,
-        /** The backend failed after the response had begun; the client connection was closed. */
-        BACKEND_ABORTED,
-        /** The client went away before the response was complete (logged as 499, like nginx). */
-        CLIENT_ABORTED
-    }
-
     public static final int CLIENT_CLOSED_REQUEST = 499;
 
     /** The client's address as text bytes (e.g. {@code 127.0.0.1}); set once per connection. */
@@ -45,7 +33,8 @@ public final class RequestRecord {
     public long backendHeadNanos;
     /** From sending the request to the backend until the exchange ended, or -1. */
     public long backendNanos;
-    public Outcome outcome;
+    /** Why the request ended. */
+    public Termination termination;
     /** Time spent waiting in the backend queue, or -1 when the request did not wait. */
     public long queueNanos;
 
@@ -61,7 +50,7 @@ public final class RequestRecord {
         connectNanos = -1;
         backendHeadNanos = -1;
         backendNanos = -1;
-        outcome = null;
+        termination = null;
         queueNanos = -1;
     }
 

@@ -14,6 +14,7 @@ import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.observe.RequestRecord;
+import dev.moonbeam.observe.Termination;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -131,7 +132,7 @@ final class Exchange {
         responseParser.expectResponseTo(method);
         if (method == RequestMethod.CONNECT) {
             // Not a forward proxy: CONNECT would tunnel to wherever the client asks.
-            finish(501);
+            finish(501, Termination.BAD_REQUEST);
             return;
         }
         if (settings.redirectHttpsPort() > 0) {
@@ -148,12 +149,12 @@ final class Exchange {
         boolean close = !head.isKeepAlive() || head.bodyKind() != dev.moonbeam.http.BodyKind.NONE || worker.isDraining();
         ByteBuffer out = client.out();
         if (!RedirectResponse.write(head, settings.redirectHttpsPort(), close, out)) {
-            finish(400);
+            finish(400, Termination.BAD_REQUEST);
             return;
         }
         record.status = 301;
         record.bytesSent = out.position();
-        report(RequestRecord.Outcome.COMPLETED);
+        report(Termination.COMPLETED);
         requestComplete = true;
         client.exchangeFinished(!close);
     }
@@ -169,7 +170,7 @@ final class Exchange {
 
     private void attach(Backend avoid, boolean freshConnection) {
         if (worker.loop().isStopping()) {
-            finish(503);
+            finish(503, Termination.SHUTDOWN);
             return;
         }
         BackendQueue queue = worker.queue();
@@ -199,7 +200,11 @@ final class Exchange {
             avoid = picked;
         }
         // None available at all: 503 at once. Some tried and refused: 502, as nginx answers.
-        finish(connectFailed ? 502 : 503);
+        if (connectFailed) {
+            finish(502, Termination.BACKEND_CONNECT_FAILED);
+        } else {
+            finish(503, Termination.NO_BACKEND);
+        }
     }
 
     /**
@@ -253,7 +258,7 @@ final class Exchange {
         }
         if (queue.enqueue(ticket) == BackendQueue.Admission.FULL) {
             LOG.log(System.Logger.Level.DEBUG, "backend queue full: 503");
-            finish(503);
+            finish(503, Termination.QUEUE_FULL);
             return;
         }
         long now = worker.loop().now();
@@ -286,7 +291,7 @@ final class Exchange {
             LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
             state = State.IDLE;
             record.queueNanos = System.nanoTime() - record.startNanos;
-            finish(503);
+            finish(503, Termination.QUEUE_TIMEOUT);
             client.progress();
         }
         // Otherwise a slot was granted just now and is on its way: take it.
@@ -338,7 +343,7 @@ final class Exchange {
         ByteBuffer out = connection.out();
         if (HeadRewriter.writeRequest(client.parser().head(), client.forward(), out) != HeadRewriter.Result.WRITTEN) {
             // Our forwarding fields pushed a head near the limit past one buffer.
-            finish(431);
+            finish(431, Termination.LIMIT_REACHED);
             return false;
         }
         return true;
@@ -386,7 +391,7 @@ final class Exchange {
         if (state == State.CONNECTING) {
             retryElsewhere(cause);
         } else {
-            backendBroke(cause);
+            backendBroke(cause, Termination.BACKEND_RESET);
         }
         if (owner != null) {
             owner.progress();
@@ -450,7 +455,8 @@ final class Exchange {
             }
             case ERROR -> {
                 // A malformed chunk mid-body: the backend already has part of it, so it cannot be reused.
-                finish(client.parser().errorStatus());
+                int errorStatus = client.parser().errorStatus();
+                finish(errorStatus, Termination.ofRejection(errorStatus));
                 return true;
             }
             default -> throw new IllegalStateException("parser returned " + status + " in a body");
@@ -496,7 +502,7 @@ final class Exchange {
                 }
             }
         } catch (IOException e) {
-            backendBroke(e);
+            backendBroke(e, Termination.BACKEND_RESET);
             return true;
         }
         if (moved) {
@@ -523,7 +529,8 @@ final class Exchange {
                 if (status == ParseStatus.MESSAGE_COMPLETE) {
                     completeResponse();
                 } else {
-                    backendBroke(new IOException("backend closed the connection before the response was complete"));
+                    backendBroke(new IOException("backend closed the connection before the response was complete"),
+                            Termination.BACKEND_RESET);
                 }
                 return true;
             }
@@ -575,7 +582,8 @@ final class Exchange {
                 case ERROR -> {
                     LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort()
                             + ": invalid response: " + responseParser.errorReason());
-                    backendBroke(new IOException("invalid response: " + responseParser.errorReason()));
+                    backendBroke(new IOException("invalid response: " + responseParser.errorReason()),
+                            Termination.BACKEND_INVALID_RESPONSE);
                     return true;
                 }
                 default -> throw new IllegalStateException("response parser returned " + status);
@@ -599,7 +607,8 @@ final class Exchange {
                 ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
         closeSentForDrain = persistence == HeadRewriter.ClientPersistence.CLOSE;
         if (HeadRewriter.writeResponse(request, response, persistence, out) != HeadRewriter.Result.WRITTEN) {
-            backendBroke(new IOException("response head does not fit the client buffer"));
+            backendBroke(new IOException("response head does not fit the client buffer"),
+                    Termination.BACKEND_INVALID_RESPONSE);
             return false;
         }
         record.bytesSent += out.position() - before;
@@ -610,7 +619,7 @@ final class Exchange {
         responseBytesRelayed += 1; // a head went out: no retry and no error page from now on
         if (responseParser.isSwitchingProtocols()) {
             if (!request.isUpgradeRequested()) {
-                backendBroke(new IOException("101 without an upgrade request"));
+                backendBroke(new IOException("101 without an upgrade request"), Termination.BACKEND_INVALID_RESPONSE);
                 return false;
             }
             state = State.TUNNEL;
@@ -642,7 +651,7 @@ final class Exchange {
     }
 
     private void finishTunnel() {
-        report(RequestRecord.Outcome.COMPLETED);
+        report(Termination.COMPLETED);
         closeConnection();
         releaseInflight(true);
         state = State.IDLE;
@@ -674,7 +683,7 @@ final class Exchange {
         }
         releaseInflight(true);
         state = State.IDLE;
-        report(RequestRecord.Outcome.COMPLETED);
+        report(Termination.COMPLETED);
         client.exchangeFinished(clientKeepAlive);
     }
 
@@ -684,7 +693,7 @@ final class Exchange {
      * otherwise a 502 if the client has not seen a response byte yet, else the client connection
      * closes so a truncated response is never passed off as complete.
      */
-    private void backendBroke(Throwable cause) {
+    private void backendBroke(Throwable cause, Termination reason) {
         if (connection == null) {
             return;
         }
@@ -706,11 +715,11 @@ final class Exchange {
         }
         releaseInflight(false);
         if (responseBytesRelayed == 0) {
-            finish(502);
+            finish(502, reason);
         } else {
             state = State.IDLE;
             worker.loop().timers().cancel(timeout);
-            report(RequestRecord.Outcome.BACKEND_ABORTED);
+            report(reason);
             client.close();
         }
     }
@@ -729,10 +738,13 @@ final class Exchange {
             }
             case ACTIVE -> {
                 if (responseBytesRelayed > 0) {
+                    // Mid-response: a client that stopped reading holds the bytes back (its buffer
+                    // is full); otherwise the backend stopped sending.
+                    Termination reason = client.hasPendingOutput() ? Termination.CLIENT_TIMEOUT : Termination.BACKEND_TIMEOUT;
                     closeConnection();
                     releaseInflight(false);
                     state = State.IDLE;
-                    report(RequestRecord.Outcome.BACKEND_ABORTED);
+                    report(reason);
                     client.close();
                 } else {
                     // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
@@ -741,12 +753,12 @@ final class Exchange {
                             + (status == 504 ? "response timed out" : "client upload stalled"));
                     closeConnection();
                     releaseInflight(false);
-                    finish(status);
+                    finish(status, status == 504 ? Termination.BACKEND_TIMEOUT : Termination.CLIENT_TIMEOUT);
                     client.progress();
                 }
             }
             case TUNNEL -> {
-                report(RequestRecord.Outcome.COMPLETED);
+                report(Termination.COMPLETED);
                 closeConnection();
                 releaseInflight(true);
                 state = State.IDLE;
@@ -763,7 +775,13 @@ final class Exchange {
     // ---- teardown ----
 
     /** Ends the exchange with an error response to the client, who is then disconnected. */
-    private void finish(int status) {
+    private void finish(int status, Termination reason) {
+        if (worker.loop().isStopping()) {
+            // The loop closes every socket when the drain time runs out: whichever side's close
+            // is seen first, the request was cut off by the shutdown.
+            status = 503;
+            reason = Termination.SHUTDOWN;
+        }
         worker.loop().timers().cancel(timeout);
         if (connection != null) {
             closeConnection();
@@ -772,12 +790,12 @@ final class Exchange {
         state = State.IDLE;
         if (responseBytesRelayed > 0) {
             // Part of a response is out: an error page now would corrupt it.
-            report(RequestRecord.Outcome.BACKEND_ABORTED);
+            report(reason);
             client.close();
         } else {
             record.status = status;
             record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
-            report(RequestRecord.Outcome.PROXY_ERROR);
+            report(reason);
             client.respondAndClose(status);
         }
     }
@@ -787,9 +805,17 @@ final class Exchange {
         worker.loop().timers().cancel(timeout);
         leaveQueue();
         if (!reported) {
-            // The client left before its response was complete.
-            record.status = RequestRecord.CLIENT_CLOSED_REQUEST;
-            report(RequestRecord.Outcome.CLIENT_ABORTED);
+            if (worker.loop().isStopping()) {
+                // The drain time ran out. Logged as 503 unless part of the response went out.
+                if (responseBytesRelayed == 0) {
+                    record.status = 503;
+                }
+                report(Termination.SHUTDOWN);
+            } else {
+                // The client left before its response was complete.
+                record.status = RequestRecord.CLIENT_CLOSED_REQUEST;
+                report(Termination.CLIENT_CLOSED);
+            }
         }
         if (connection != null) {
             closeConnection();
@@ -804,18 +830,21 @@ final class Exchange {
         record.status = status;
         record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
         reported = false;
-        report(RequestRecord.Outcome.PROXY_ERROR);
+        report(Termination.ofRejection(status));
     }
 
     /** Tells the listeners once per request; a failing listener never breaks the exchange. */
-    private void report(RequestRecord.Outcome outcome) {
+    private void report(Termination reason) {
         if (reported) {
             return;
         }
         reported = true;
+        if (reason != Termination.COMPLETED && worker.loop().isStopping()) {
+            reason = Termination.SHUTDOWN;
+        }
         long now = System.nanoTime();
         record.endNanos = now;
-        record.outcome = outcome;
+        record.termination = reason;
         record.backendNanos = record.backend != null ? now - sendStartNanos : -1;
         try {
             worker.listener().requestFinished(record);

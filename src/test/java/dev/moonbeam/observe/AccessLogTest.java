@@ -6,7 +6,6 @@ import static dev.moonbeam.observe.Records.record;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moonbeam.balance.Backend;
-import dev.moonbeam.observe.RequestRecord.Outcome;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,31 +33,31 @@ class AccessLogTest {
         return Stream.of(
                 Arguments.of("GET with referer and user agent",
                         record(head("GET /x?a=1 HTTP/1.1\r\nHost: h\r\nreferer: http://r/\r\nUSER-AGENT: curl/8.0\r\n\r\n"),
-                                200, 1234, B1, 1, 3, 3, 4, Outcome.COMPLETED),
+                                200, 1234, B1, 1, 3, 3, 4, Termination.COMPLETED),
                         "127.0.0.1 - - " + DATE + " \"GET /x?a=1 HTTP/1.1\" 200 1234 \"http://r/\" \"curl/8.0\""
-                                + " backend=127.0.0.1:8081 backend_time=0.003 total=0.004"),
+                                + " backend=127.0.0.1:8081 backend_time=0.003 total=0.004 termination=completed"),
                 Arguments.of("POST with a body, pooled connection",
                         record(head("POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n"),
-                                201, 80, B1, -1, 12, 1500, 1502, Outcome.COMPLETED),
+                                201, 80, B1, -1, 12, 1500, 1502, Termination.COMPLETED),
                         "127.0.0.1 - - " + DATE + " \"POST /form HTTP/1.1\" 201 80 \"-\" \"-\""
-                                + " backend=127.0.0.1:8081 backend_time=1.500 total=1.502"),
+                                + " backend=127.0.0.1:8081 backend_time=1.500 total=1.502 termination=completed"),
                 Arguments.of("404 from the backend",
-                        record(head("GET /missing HTTP/1.0\r\n\r\n"), 404, 0, B1, 0, 0, 0, 0, Outcome.COMPLETED),
+                        record(head("GET /missing HTTP/1.0\r\n\r\n"), 404, 0, B1, 0, 0, 0, 0, Termination.COMPLETED),
                         "127.0.0.1 - - " + DATE + " \"GET /missing HTTP/1.0\" 404 0 \"-\" \"-\""
-                                + " backend=127.0.0.1:8081 backend_time=0.000 total=0.000"),
+                                + " backend=127.0.0.1:8081 backend_time=0.000 total=0.000 termination=completed"),
                 Arguments.of("400 before any head parsed",
-                        record(null, 400, 118, null, -1, -1, -1, 0, Outcome.PROXY_ERROR),
-                        "127.0.0.1 - - " + DATE + " \"-\" 400 118 \"-\" \"-\" backend=- backend_time=- total=0.000"),
+                        record(null, 400, 118, null, -1, -1, -1, 0, Termination.BAD_REQUEST),
+                        "127.0.0.1 - - " + DATE + " \"-\" 400 118 \"-\" \"-\" backend=- backend_time=- total=0.000 termination=bad_request"),
                 Arguments.of("client went away: 499",
                         record(head("GET /slow HTTP/1.1\r\nHost: h\r\nUser-Agent: a \"quoted\" \\ agent\r\n\r\n"),
-                                RequestRecord.CLIENT_CLOSED_REQUEST, 0, B1, 2, -1, 61_000, 61_001, Outcome.CLIENT_ABORTED),
+                                RequestRecord.CLIENT_CLOSED_REQUEST, 0, B1, 2, -1, 61_000, 61_001, Termination.CLIENT_CLOSED),
                         "127.0.0.1 - - " + DATE + " \"GET /slow HTTP/1.1\" 499 0 \"-\" \"a \\x22quoted\\x22 \\x5C agent\""
-                                + " backend=127.0.0.1:8081 backend_time=61.000 total=61.001"),
+                                + " backend=127.0.0.1:8081 backend_time=61.000 total=61.001 termination=client_closed"),
                 Arguments.of("non-ASCII bytes escaped",
-                        record(head("GET /caf%C3%A9 HTTP/1.1\r\nHost: h\r\nReferer: caf\u00e9\tx\r\n\r\n"), 502, 10, null, -1, -1, -1, 30,
-                                Outcome.PROXY_ERROR),
-                        "127.0.0.1 - - " + DATE + " \"GET /caf%C3%A9 HTTP/1.1\" 502 10 \"caf\\xE9\\x09x\" \"-\""
-                                + " backend=- backend_time=- total=0.030"));
+                        record(head("GET /caf%C3%A9 HTTP/1.1\r\nHost: h\r\nReferer: caf\u00e9\tx\r\n\r\n"), 503, 10, null, -1, -1, -1, 30,
+                                Termination.NO_BACKEND),
+                        "127.0.0.1 - - " + DATE + " \"GET /caf%C3%A9 HTTP/1.1\" 503 10 \"caf\\xE9\\x09x\" \"-\""
+                                + " backend=- backend_time=- total=0.030 termination=no_backend"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -72,7 +71,7 @@ class AccessLogTest {
         String target = "/" + "a".repeat(5000);
         String ua = "u".repeat(1000);
         RequestRecord r = record(head("GET " + target + " HTTP/1.1\r\nHost: h\r\nUser-Agent: " + ua + "\r\n\r\n"),
-                200, 1, B1, 1, 1, 1, 1, Outcome.COMPLETED);
+                200, 1, B1, 1, 1, 1, 1, Termination.COMPLETED);
         String line = format(new AccessLogLine(), r);
         assertThat(line.length()).isLessThanOrEqualTo(AccessLogLine.MAX_LINE_BYTES);
         assertThat(line).contains("aaa...\" 200 1 \"-\" \"uuu").contains("uuu...\" backend=");
@@ -100,7 +99,7 @@ class AccessLogTest {
             for (Arguments row : lines().toList()) {
                 loop0.requestFinished((RequestRecord) row.get()[1]);
             }
-            loop1.requestFinished(record(null, 408, 0, null, -1, -1, -1, 5, Outcome.PROXY_ERROR));
+            loop1.requestFinished(record(null, 408, 0, null, -1, -1, -1, 5, Termination.CLIENT_TIMEOUT));
         }
         List<String> written = Files.readAllLines(file);
         assertThat(written).hasSize(7);
@@ -116,7 +115,7 @@ class AccessLogTest {
         Path file = dir.resolve("access.log");
         AccessLog log = AccessLog.openPaused(file, 4);
         AccessLog.Recorder recorder = log.recorder();
-        RequestRecord r = record(head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Outcome.COMPLETED);
+        RequestRecord r = record(head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Termination.COMPLETED);
         for (int i = 0; i < 10; i++) {
             recorder.requestFinished(r);
         }
@@ -131,8 +130,8 @@ class AccessLogTest {
     void reopenAfterRotationWritesANewFile() throws Exception {
         Path file = dir.resolve("access.log");
         Path rotated = dir.resolve("access.log.1");
-        RequestRecord first = record(head("GET /first HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Outcome.COMPLETED);
-        RequestRecord second = record(head("GET /second HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Outcome.COMPLETED);
+        RequestRecord first = record(head("GET /first HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Termination.COMPLETED);
+        RequestRecord second = record(head("GET /second HTTP/1.1\r\nHost: h\r\n\r\n"), 200, 1, B1, 1, 1, 1, 1, Termination.COMPLETED);
         try (AccessLog log = AccessLog.open(file, 16)) {
             AccessLog.Recorder recorder = log.recorder();
             recorder.requestFinished(first);
@@ -150,7 +149,7 @@ class AccessLogTest {
     void recordingAllocatesNothing() throws Exception {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         RequestRecord r = record(head("GET /x HTTP/1.1\r\nHost: h\r\nReferer: http://r/\r\nUser-Agent: curl\r\n\r\n"),
-                200, 1234, B1, 1, 3, 3, 4, Outcome.COMPLETED);
+                200, 1234, B1, 1, 3, 3, 4, Termination.COMPLETED);
         int rounds = 10_000;
         try (AccessLog log = AccessLog.open(dir.resolve("access.log"), 1024)) {
             AccessLog.Recorder recorder = log.recorder();

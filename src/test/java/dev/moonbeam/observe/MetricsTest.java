@@ -11,7 +11,6 @@ import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.BackendSpec;
 import dev.moonbeam.balance.Routing;
 import dev.moonbeam.http.HttpHead;
-import dev.moonbeam.observe.RequestRecord.Outcome;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -41,21 +40,26 @@ class MetricsTest {
         LoopMetrics loop0 = registry.newLoop();
         LoopMetrics loop1 = registry.newLoop();
         for (int i = 0; i < 7; i++) {
-            loop0.requestFinished(record(get, 200, 100, b1, 2, 20, 25, 26, Outcome.COMPLETED));
+            loop0.requestFinished(record(get, 200, 100, b1, 2, 20, 25, 26, Termination.COMPLETED));
         }
         for (int i = 0; i < 3; i++) {
-            loop1.requestFinished(record(get, 200, 100, b1, -1, 300, 310, 311, Outcome.COMPLETED));
+            loop1.requestFinished(record(get, 200, 100, b1, -1, 300, 310, 311, Termination.COMPLETED));
         }
-        loop1.requestFinished(record(get, 503, 50, b2, -1, -1, -1, 1, Outcome.PROXY_ERROR));
-        loop1.requestFinished(record(get, 499, 0, b2, 1, -1, 5, 6, Outcome.CLIENT_ABORTED));
-        loop0.requestFinished(record(null, 400, 10, null, -1, -1, -1, 0, Outcome.PROXY_ERROR));
-        loop0.requestFinished(record(get, 200, 10, odd, 1, 1, 1, 1, Outcome.BACKEND_ABORTED));
+        loop1.requestFinished(record(get, 502, 50, b2, -1, -1, -1, 1, Termination.BACKEND_CONNECT_FAILED));
+        loop1.requestFinished(record(get, 499, 0, b2, 1, -1, 5, 6, Termination.CLIENT_CLOSED));
+        loop0.requestFinished(record(null, 400, 10, null, -1, -1, -1, 0, Termination.BAD_REQUEST));
+        loop0.requestFinished(record(get, 200, 10, odd, 1, 1, 1, 1, Termination.BACKEND_RESET));
 
         PrometheusParser metrics = PrometheusParser.parse(registry.prometheus());
         assertThat(metrics.value("moonbeam_requests_total", "code", "2xx")).isEqualTo(11);
         assertThat(metrics.value("moonbeam_requests_total", "code", "4xx")).isEqualTo(2);
         assertThat(metrics.value("moonbeam_requests_total", "code", "5xx")).isEqualTo(1);
-        assertThat(metrics.value("moonbeam_request_outcomes_total", "outcome", "client_aborted")).isEqualTo(1);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "client_closed")).isEqualTo(1);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "completed")).isEqualTo(10);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "backend_connect_failed")).isEqualTo(1);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "bad_request")).isEqualTo(1);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "backend_reset")).isEqualTo(1);
+        assertThat(metrics.value("moonbeam_request_terminations_total", "reason", "queue_timeout")).isEqualTo(0);
         assertThat(metrics.value("moonbeam_response_bytes_total")).isEqualTo(1000 + 50 + 10 + 10);
         assertThat(metrics.value("moonbeam_backend_requests_total", "backend", "127.0.0.1:8081", "code", "2xx")).isEqualTo(10);
         assertThat(metrics.value("moonbeam_backend_requests_total", "backend", "127.0.0.1:8082", "code", "5xx")).isEqualTo(1);
@@ -162,7 +166,7 @@ class MetricsTest {
     @Test
     void statusPageEscapesAndShowsBackends() {
         MetricsRegistry registry = registry(b1, odd);
-        registry.newLoop().requestFinished(record(get, 200, 100, b1, 2, 20, 25, 26, Outcome.COMPLETED));
+        registry.newLoop().requestFinished(record(get, 200, 100, b1, 2, 20, 25, 26, Termination.COMPLETED));
         String html = StatusPage.render(registry.snapshot(), "1.0<script>", 1_795_690_250_000L);
         assertThat(html).contains("<meta http-equiv=\"refresh\" content=\"2\">")
                 .contains("127.0.0.1:8081").contains("available")
@@ -175,8 +179,8 @@ class MetricsTest {
     void countingAllocatesNothing() {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         LoopMetrics loop = registry(b1, b2).newLoop();
-        RequestRecord r1 = record(get, 200, 100, b1, 2, 20, 25, 26, Outcome.COMPLETED);
-        RequestRecord r2 = record(get, 502, 100, b2, -1, -1, 25, 26, Outcome.PROXY_ERROR);
+        RequestRecord r1 = record(get, 200, 100, b1, 2, 20, 25, 26, Termination.COMPLETED);
+        RequestRecord r2 = record(get, 502, 100, b2, -1, -1, 25, 26, Termination.BACKEND_INVALID_RESPONSE);
         int rounds = 10_000;
         long allocated = 0;
         for (int pass = 0; pass < 3; pass++) {

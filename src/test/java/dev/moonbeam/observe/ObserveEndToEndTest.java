@@ -75,7 +75,7 @@ class ObserveEndToEndTest {
                 }
                 // Metrics are counted on the loops after the response went out: wait until all four are in.
                 AccessLogTest.awaitTrue(() -> PrometheusParser.parse(registry.prometheus())
-                        .value("moonbeam_request_outcomes_total", "outcome", "completed") == 3
+                        .value("moonbeam_request_terminations_total", "reason", "completed") == 3
                         && PrometheusParser.parse(registry.prometheus()).value("moonbeam_requests_total", "code", "4xx") == 2);
                 metricsText = registry.prometheus();
             }
@@ -95,9 +95,9 @@ class ObserveEndToEndTest {
         assertThat(lines).anySatisfy(line -> assertThat(line)
                 .matches("127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000] "
                         + "\"GET /a\\?x=1 HTTP/1\\.1\" 200 \\d+ \"http://ref/\" \"e2e/1\"" + b.replace(".", "\\.")
-                        + "\\d+\\.\\d{3} total=\\d+\\.\\d{3}"));
+                        + "\\d+\\.\\d{3} total=\\d+\\.\\d{3} termination=completed"));
         assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"POST /form HTTP/1.1\" 200 ").contains(b));
         assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"GET /missing HTTP/1.1\" 404 ").contains(b));
-        assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"-\" 400 ").contains("backend=- backend_time=- total="));
+        assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"-\" 400 ").contains("backend=- backend_time=- total=").endsWith(" termination=bad_request"));
     }
 }

@@ -39,7 +39,7 @@ final class Records {
      * @param backend null when none was reached
      */
     static RequestRecord record(HttpHead head, int status, long bytesSent, Backend backend,
-            long connectMillis, long headMillis, long backendMillis, long totalMillis, RequestRecord.Outcome outcome) {
+            long connectMillis, long headMillis, long backendMillis, long totalMillis, Termination termination) {
         RequestRecord r = new RequestRecord();
         r.clientAddress = "127.0.0.1".getBytes(StandardCharsets.US_ASCII);
         r.begin(head, EPOCH_MILLIS, 1_000_000_000L);
@@ -50,7 +50,7 @@ final class Records {
         r.backendHeadNanos = nanos(headMillis);
         r.backendNanos = nanos(backendMillis);
         r.endNanos = r.startNanos + TimeUnit.MILLISECONDS.toNanos(totalMillis);
-        r.outcome = outcome;
+        r.termination = termination;
         return r;
     }
 
