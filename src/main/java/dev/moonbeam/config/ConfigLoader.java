@@ -70,7 +70,7 @@ public final class ConfigLoader {
         Timeouts timeouts = timeouts(root.section("timeouts"));
         Limits limits = limits(root.section("limits"));
         LogConfig log = log(root.section("log"));
-        boolean trustForwarded = root.bool("trust_forwarded_headers", false);
+        Networks trustForwarded = networks(root, "trust_forwarded_headers");
         HttpListenerConfig httpListener = httpListener(root.section("http_listener"), tls != null);
         ObserveConfig observe = observe(root);
         WarmUpConfig warmUp = warmUp(root.section("warmup"));
@@ -430,5 +430,38 @@ public final class ConfigLoader {
         };
         section.rejectUnknownKeys();
         return new LogConfig(file, level);
+    }
+
+    /**
+     * {@code true} (every address), {@code false} (none) or a list of addresses and CIDR ranges.
+     * Absent means none.
+     */
+    static Networks networks(JsonSection section, String key) throws ConfigException {
+        JsonValue value = section.value(key);
+        if (value == null) {
+            return Networks.NONE;
+        }
+        if (value.isBoolean()) {
+            return value.asBoolean() ? Networks.ALL : Networks.NONE;
+        }
+        if (!value.isArray()) {
+            throw section.error(key, "must be true, false or a list of addresses and CIDR ranges like [\"10.0.0.0/8\"], found "
+                    + JsonSection.describe(value));
+        }
+        List<Cidr> ranges = new ArrayList<>();
+        JsonArray array = value.asArray();
+        for (int i = 0; i < array.size(); i++) {
+            JsonValue item = array.get(i);
+            String where = key + "[" + i + "]";
+            if (!item.isString()) {
+                throw section.error(where, "must be a string like \"10.0.0.0/8\", found " + JsonSection.describe(item));
+            }
+            try {
+                ranges.add(Cidr.parse(item.asString()));
+            } catch (IllegalArgumentException e) {
+                throw section.error(where, e.getMessage());
+            }
+        }
+        return Networks.of(ranges);
     }
 }

@@ -12,7 +12,8 @@ import java.util.List;
  * @param threads               event loops; 0 means one per available processor
  * @param backends              at least one
  * @param tls                   null for a plain-HTTP listener
- * @param trustForwardedHeaders append to an incoming {@code X-Forwarded-For} instead of replacing it
+ * @param trustForwardedHeaders clients whose {@code X-Forwarded-For} is appended to and whose
+ *                              {@code X-Forwarded-Proto}/{@code -Host} are kept, instead of replaced
  * @param httpListener          the optional plain-HTTP listener, or null
  * @param observe               access log and admin listener
  * @param healthCheck           the top-level {@code health_check}; {@link HealthCheckConfig#DISABLED}
@@ -22,7 +23,7 @@ import java.util.List;
  */
 public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
-                          boolean trustForwardedHeaders, HttpListenerConfig httpListener,
+                          Networks trustForwardedHeaders, HttpListenerConfig httpListener,
                           HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp,
                           QueueConfig queue) {
     public static final int MAX_THREADS = 256;
@@ -31,6 +32,9 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
         backends = List.copyOf(backends);
         if (queue == null) {
             queue = QueueConfig.DEFAULTS;
+        }
+        if (trustForwardedHeaders == null) {
+            trustForwardedHeaders = Networks.NONE;
         }
     }
 

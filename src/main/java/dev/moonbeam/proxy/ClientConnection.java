@@ -83,7 +83,8 @@ final class ClientConnection implements IoHandler {
         // The peer's address first: a client that already reset makes this throw, and then no
         // TLS session (a native SSL object) has been made that would need freeing.
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(), settings.forwardedHeaders());
+        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(),
+                settings.forwardedHeadersFrom(remote.getAddress()));
         this.clientAddress = forward.clientAddress();
         if (settings.tls() != null) {
             long deadline = worker.loop().now() + settings.tlsHandshakeNanos();

@@ -1,11 +1,13 @@
 package dev.moonbeam.proxy;
 
 import dev.moonbeam.config.Limits;
+import dev.moonbeam.config.Networks;
 import dev.moonbeam.config.ProxyConfig;
 import dev.moonbeam.config.Timeouts;
 import dev.moonbeam.http.ForwardContext;
 import dev.moonbeam.http.HttpLimits;
 import dev.moonbeam.tls.ServerTls;
+import java.net.InetAddress;
 
 /**
  * What the connection code needs from the config, in the form it uses (nanoseconds, parser
@@ -17,7 +19,7 @@ import dev.moonbeam.tls.ServerTls;
 public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits, long clientHeadNanos,
                             long clientIdleNanos, long tlsHandshakeNanos, long backendConnectNanos,
                             long backendResponseNanos, long backendIdleNanos, int maxIdlePerBackend,
-                            ForwardContext.ForwardedHeaders forwardedHeaders, ServerTls tls, int redirectHttpsPort) {
+                            Networks trustForwardedHeaders, ServerTls tls, int redirectHttpsPort) {
 
     /** Keep-alive reuse stops this long before a backend's advertised {@code Keep-Alive: timeout}. */
     public static final long KEEP_ALIVE_SAFETY_MARGIN_NANOS = 1_000_000_000L;
@@ -33,16 +35,20 @@ public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits,
         return new ProxySettings(request, response, timeouts.clientHead().toNanos(), timeouts.clientIdle().toNanos(),
                 timeouts.tlsHandshake().toNanos(), timeouts.backendConnect().toNanos(),
                 timeouts.backendResponse().toNanos(), timeouts.backendIdle().toNanos(), limits.maxIdlePerBackend(),
-                config.trustForwardedHeaders() ? ForwardContext.ForwardedHeaders.TRUST_AND_APPEND
-                        : ForwardContext.ForwardedHeaders.REPLACE,
-                tls, 0);
+                config.trustForwardedHeaders(), tls, 0);
     }
 
     /** The same settings for the plain-HTTP listener: no TLS, and a redirect when it only redirects. */
     public ProxySettings forPlainListener(int redirectToHttpsPort) {
         return new ProxySettings(requestLimits, responseLimits, clientHeadNanos, clientIdleNanos, tlsHandshakeNanos,
-                backendConnectNanos, backendResponseNanos, backendIdleNanos, maxIdlePerBackend, forwardedHeaders, null,
+                backendConnectNanos, backendResponseNanos, backendIdleNanos, maxIdlePerBackend, trustForwardedHeaders, null,
                 redirectToHttpsPort);
+    }
+
+    /** Whether X-Forwarded-* from a client at {@code address} are believed (decided once per connection). */
+    public ForwardContext.ForwardedHeaders forwardedHeadersFrom(InetAddress address) {
+        return trustForwardedHeaders.contains(address) ? ForwardContext.ForwardedHeaders.TRUST_AND_APPEND
+                : ForwardContext.ForwardedHeaders.REPLACE;
     }
 
     public ForwardContext.Scheme scheme() {

@@ -300,7 +300,7 @@ class HealthCheckerTest {
         dev.moonbeam.config.ProxyConfig config = new dev.moonbeam.config.ProxyConfig(null, null, 1,
                 List.of(new dev.moonbeam.config.BackendConfig(new dev.moonbeam.config.HostPort("127.0.0.1", a.port()),
                         a.spec().address(), 1, HealthCheckConfig.DISABLED)),
-                null, null, null, null, false, null, HealthCheckConfig.DISABLED, null, null, null);
+                null, null, null, null, null, null, HealthCheckConfig.DISABLED, null, null, null);
         assertThat(HealthChecker.startIfConfigured(table, config)).isNull();
         assertThat(only(table).isActiveDown()).isFalse();
     }

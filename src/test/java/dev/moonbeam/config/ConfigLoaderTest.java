@@ -75,7 +75,7 @@ class ConfigLoaderTest {
         assertThat(config.timeouts()).isEqualTo(Timeouts.DEFAULTS);
         assertThat(config.limits()).isEqualTo(Limits.DEFAULTS);
         assertThat(config.log().file()).isEqualTo(home.resolve("logs/moonbeam.log"));
-        assertThat(config.trustForwardedHeaders()).isFalse();
+        assertThat(config.trustForwardedHeaders()).isEqualTo(Networks.NONE);
     }
 
     @Test
@@ -119,7 +119,7 @@ class ConfigLoaderTest {
         assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8, 5000));
         assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
         assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);
-        assertThat(config.trustForwardedHeaders()).isTrue();
+        assertThat(config.trustForwardedHeaders()).isEqualTo(Networks.ALL);
     }
 
     @Test
@@ -134,6 +134,18 @@ class ConfigLoaderTest {
                 """);
         assertThat(set.backends()).extracting(BackendConfig::maxConnections).containsExactly(20, BackendConfig.UNLIMITED);
         assertThat(set.queue()).isEqualTo(new QueueConfig(300, Duration.ofMillis(750)));
+    }
+
+    @Test
+    void trustedForwardersAreAListOfRangesOrTheBooleanShorthand() throws Exception {
+        ProxyConfig listed = load("{\"backend_servers\": [\"127.0.0.1:1\"],"
+                + " \"trust_forwarded_headers\": [\"10.0.0.0/8\", \"192.168.1.5\", \"fd00::/8\", \"::1\"]}");
+        assertThat(listed.trustForwardedHeaders().ranges()).containsExactly(Cidr.parse("10.0.0.0/8"),
+                Cidr.parse("192.168.1.5/32"), Cidr.parse("fd00::/8"), Cidr.parse("::1/128"));
+        assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"trust_forwarded_headers\": false}").trustForwardedHeaders())
+                .isEqualTo(Networks.NONE);
+        assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"trust_forwarded_headers\": []}").trustForwardedHeaders())
+                .isEqualTo(Networks.NONE);
     }
 
     @Test
@@ -326,7 +338,15 @@ class ConfigLoaderTest {
                 Arguments.of("backend health_check number", "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"health_check\": 1}]}",
                         "backend_servers[0].health_check", "must be an object, true or false, found a number"),
                 Arguments.of("trust wrong type", "{" + ok + ", \"trust_forwarded_headers\": \"yes\"}", "trust_forwarded_headers",
-                        "must be true or false, found a string (\"yes\")"),
+                        "must be true, false or a list of addresses and CIDR ranges like [\"10.0.0.0/8\"], found a string (\"yes\")"),
+                Arguments.of("trust host name", "{" + ok + ", \"trust_forwarded_headers\": [\"lb.internal\"]}",
+                        "trust_forwarded_headers[0]", "\"lb.internal\" is not an IP address or CIDR range"),
+                Arguments.of("trust prefix too long", "{" + ok + ", \"trust_forwarded_headers\": [\"10.0.0.0/33\"]}",
+                        "trust_forwarded_headers[0]", "the prefix length must be 0..32"),
+                Arguments.of("trust host bits", "{" + ok + ", \"trust_forwarded_headers\": [\"10.1.2.3/8\"]}",
+                        "trust_forwarded_headers[0]", "has bits set past its /8 prefix; the range is \"10.0.0.0/8\""),
+                Arguments.of("trust number", "{" + ok + ", \"trust_forwarded_headers\": [10]}",
+                        "trust_forwarded_headers[0]", "must be a string like \"10.0.0.0/8\", found a number"),
                 Arguments.of("warmup too long", "{" + ok + ", \"warmup\": {\"duration\": \"2m\"}}", "warmup.duration",
                         "must be between 0ms and 60s, found 120s"),
                 Arguments.of("warmup unknown key", "{" + ok + ", \"warmup\": {\"seconds\": 2}}", "warmup.seconds",

@@ -119,6 +119,31 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void forwardedHeadersAreTrustedOnlyFromTheListedRanges() throws Exception {
+        String request = "GET / HTTP/1.1\r\nHost: example.com\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: public.example\r\n\r\n";
+        TestBackend trusting = backend("trusting", TestBackend.named("t"));
+        ProxyHarness fromLoopback = proxy(1, "\"trust_forwarded_headers\": [\"10.0.0.0/8\", \"127.0.0.0/8\"]", trusting);
+        try (RawClient client = fromLoopback.client()) {
+            assertThat(client.send(request).response().status()).isEqualTo(200);
+        }
+        HttpMessage kept = trusting.received.peek();
+        assertThat(kept.header("X-Forwarded-For")).isEqualTo("6.6.6.6, 127.0.0.1");
+        assertThat(kept.header("X-Forwarded-Proto")).isEqualTo("https");
+        assertThat(kept.header("X-Forwarded-Host")).isEqualTo("public.example");
+
+        TestBackend strict = backend("strict", TestBackend.named("s"));
+        ProxyHarness fromElsewhere = proxy(1, "\"trust_forwarded_headers\": [\"10.0.0.0/8\", \"::1\"]", strict);
+        try (RawClient client = fromElsewhere.client()) {
+            assertThat(client.send(request).response().status()).isEqualTo(200);
+        }
+        HttpMessage replaced = strict.received.peek();
+        assertThat(replaced.headerValues("X-Forwarded-For")).containsExactly("127.0.0.1");
+        assertThat(replaced.headerValues("X-Forwarded-Proto")).containsExactly("http");
+        assertThat(replaced.headerValues("X-Forwarded-Host")).containsExactly("example.com");
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         TestBackend backend = backend("a", (request, in, out, socket) -> {
             if (request.target().equals("/slow")) {
