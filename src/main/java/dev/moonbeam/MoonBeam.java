@@ -14,6 +14,7 @@ import dev.moonbeam.loop.ListenSockets;
 import dev.moonbeam.loop.LoopWatchdog;
 import dev.moonbeam.proxy.ClientConnectionLimit;
 import dev.moonbeam.proxy.Listener;
+import dev.moonbeam.proxy.ProxyProtocolStats;
 import dev.moonbeam.proxy.ProxySettings;
 import dev.moonbeam.proxy.Worker;
 import dev.moonbeam.tls.ServerTls;
@@ -71,6 +72,7 @@ public final class MoonBeam implements AutoCloseable {
     private LoopWatchdog watchdog;
     private ClientConnectionLimit clientLimit;
     private BackendQueue queue;
+    private final ProxyProtocolStats proxyProtocolStats = new ProxyProtocolStats();
     private String clientLimitDescription = "";
     private ServerSocketChannel adminSocket;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -158,6 +160,7 @@ public final class MoonBeam implements AutoCloseable {
                 worker.handshakeExecutor(proxy.handshakePool);
                 worker.clientLimit(proxy.clientLimit);
                 worker.queue(proxy.queue);
+                worker.proxyProtocolStats(proxy.proxyProtocolStats);
                 RequestListener observers = RequestListener.both(
                         proxy.accessLog != null ? proxy.accessLog.recorder() : RequestListener.NONE, proxy.metrics.newLoop());
                 worker.listener(RequestListener.both(observers, requestListeners.apply(i)));
@@ -229,6 +232,13 @@ public final class MoonBeam implements AutoCloseable {
         metrics.counter("moonbeam_queue_timeouts_total", "Requests answered 503 after waiting queue.timeout for a"
                 + " backend slot.", Map.of(), queue::timeoutCount);
         metrics.queue(queue::length, queue::maxWaiting);
+        metrics.counter("moonbeam_proxy_protocol_headers_total", "Connections from proxy_protocol.from balancers whose"
+                + " PROXY header was accepted.", Map.of(), proxyProtocolStats::acceptedCount);
+        for (ProxyProtocolStats.Refusal refusal : ProxyProtocolStats.Refusal.values()) {
+            metrics.counter("moonbeam_proxy_protocol_refused_total", "Connections closed for a PROXY header problem:"
+                    + " untrusted_source (a header from a client not in proxy_protocol.from), missing, invalid, timeout.",
+                    Map.of("reason", refusal.label()), () -> proxyProtocolStats.refusedCount(refusal));
+        }
         if (settings.tls() != null) {
             metrics.tlsDescription(() -> settings.tls() == null ? "" : settings.tls().provider().describe());
             metrics.gauge("moonbeam_tls_sessions", "Live TLS sessions (native SSL objects with the native provider) of the current configuration.",
@@ -303,7 +313,7 @@ public final class MoonBeam implements AutoCloseable {
         List<BackendSpec> specs = new ArrayList<>();
         for (BackendConfig backend : config.backends()) {
             specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight(),
-                    backend.maxConnections()));
+                    backend.maxConnections(), backend.sendProxyProtocol()));
         }
         return specs;
     }
@@ -351,7 +361,7 @@ public final class MoonBeam implements AutoCloseable {
             notApplied.add("http_listener changes need a restart");
             next = new ProxyConfig(next.source(), next.listen(), next.threads(), next.backends(), next.tls(), next.timeouts(),
                     next.limits(), next.log(), next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
-                    previous.warmUp(), next.queue());
+                    previous.warmUp(), next.queue(), next.proxyProtocolFrom());
         }
         if (!java.util.Objects.equals(next.observe(), previous.observe())) {
             notApplied.add("access_log and admin changes need a restart");
@@ -374,7 +384,7 @@ public final class MoonBeam implements AutoCloseable {
         config = new ProxyConfig(next.source(), previous.listen(), previous.threads(), next.backends(),
                 next.isTls() == previous.isTls() ? next.tls() : previous.tls(), next.timeouts(), next.limits(), next.log(),
                 next.trustForwardedHeaders(), previous.httpListener(), next.healthCheck(), previous.observe(),
-                previous.warmUp(), next.queue());
+                previous.warmUp(), next.queue(), next.proxyProtocolFrom());
         reloads++;
         watchdog.threshold(next.timeouts().loopStallWarning());
         queue.configure(next.queue().maxWaiting(), next.queue().timeout().toNanos());

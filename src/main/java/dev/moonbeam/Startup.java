@@ -110,6 +110,10 @@ final class Startup {
                 + (config.isTls() ? " (TLS)" : " (plain HTTP)") + " with " + config.effectiveThreads() + " thread(s), "
                 + config.backends().size() + " backend(s), Java " + Runtime.version() + (c1Only() ? " (JIT: C1 only)" : ""));
         LOG.log(System.Logger.Level.INFO, proxy.clientLimitDescription());
+        if (!config.proxyProtocolFrom().isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "PROXY protocol (v1/v2) required from " + config.proxyProtocolFrom()
+                    + " and refused from every other address");
+        }
         if (proxy.settings().tls() != null) {
             TlsProviderInfo provider = proxy.settings().tls().provider();
             LOG.log(System.Logger.Level.INFO, "TLS provider: " + provider.describe());

@@ -6,9 +6,11 @@ import java.util.Objects;
 /**
  * One configured backend: the {@code host:port} text as written, the address it resolved to at
  * config load (the loop never resolves), its weight, and the cap on requests in flight to it
- * ({@code maxConnections}, 0 = none).
+ * ({@code maxConnections}, 0 = none), and whether its connections begin with a PROXY v2 header
+ * ({@code sendProxyProtocol}; they then carry one client each and are not pooled).
  */
-public record BackendSpec(String hostPort, InetSocketAddress address, int weight, int maxConnections) {
+public record BackendSpec(String hostPort, InetSocketAddress address, int weight, int maxConnections,
+                          boolean sendProxyProtocol) {
     public static final int MIN_WEIGHT = 1;
     /** Same cap as HAProxy's server weight; keeps the crosswise products far from overflow. */
     public static final int MAX_WEIGHT = 256;
@@ -30,6 +32,10 @@ public record BackendSpec(String hostPort, InetSocketAddress address, int weight
 
     /** A backend without a cap on requests in flight. */
     public BackendSpec(String hostPort, InetSocketAddress address, int weight) {
-        this(hostPort, address, weight, 0);
+        this(hostPort, address, weight, 0, false);
+    }
+
+    public BackendSpec(String hostPort, InetSocketAddress address, int weight, int maxConnections) {
+        this(hostPort, address, weight, maxConnections, false);
     }
 }

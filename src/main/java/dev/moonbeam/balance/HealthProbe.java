@@ -87,8 +87,21 @@ final class HealthProbe {
                 + "User-Agent: " + USER_AGENT + "\r\n"
                 + "Accept: */*\r\n"
                 + "Connection: close\r\n\r\n";
-        return head.getBytes(StandardCharsets.US_ASCII);
+        byte[] request = head.getBytes(StandardCharsets.US_ASCII);
+        if (!backend.sendProxyProtocol()) {
+            return request;
+        }
+        // A backend that expects a PROXY header refuses a connection without one; LOCAL says
+        // "this is the balancer itself", as HAProxy's check-send-proxy does.
+        byte[] withHeader = new byte[PROXY_V2_LOCAL.length + request.length];
+        System.arraycopy(PROXY_V2_LOCAL, 0, withHeader, 0, PROXY_V2_LOCAL.length);
+        System.arraycopy(request, 0, withHeader, PROXY_V2_LOCAL.length, request.length);
+        return withHeader;
     }
+
+    /** PROXY protocol v2: signature, version 2 + LOCAL, family UNSPEC, no address block. */
+    private static final byte[] PROXY_V2_LOCAL = {
+        0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00};
 
     /** The backend as configured, {@code host:port}; that is what the origin would see from a client. */
     private static String hostHeader(BackendSpec backend) {

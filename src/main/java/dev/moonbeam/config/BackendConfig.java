@@ -8,9 +8,10 @@ import java.net.InetSocketAddress;
  * this backend (the top-level section or this entry's override); {@link HealthCheckConfig#DISABLED}
  * when it is not probed. {@code maxConnections} caps the requests in flight to it across all loops
  * ({@link #UNLIMITED} = no cap); requests beyond it wait in the {@link QueueConfig queue}.
+ * {@code sendProxyProtocol}: each new connection to it starts with a PROXY v2 header naming the client.
  */
 public record BackendConfig(HostPort hostPort, InetSocketAddress address, int weight, HealthCheckConfig healthCheck,
-                            int maxConnections) {
+                            int maxConnections, boolean sendProxyProtocol) {
     public static final int DEFAULT_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
     /** {@code max_connections} when absent: no limit on requests in flight to the backend. */
@@ -18,6 +19,6 @@ public record BackendConfig(HostPort hostPort, InetSocketAddress address, int we
     public static final int MAX_MAX_CONNECTIONS = 1_000_000;
 
     public BackendConfig(HostPort hostPort, InetSocketAddress address, int weight, HealthCheckConfig healthCheck) {
-        this(hostPort, address, weight, healthCheck, UNLIMITED);
+        this(hostPort, address, weight, healthCheck, UNLIMITED, false);
     }
 }

@@ -1,7 +1,6 @@
 package dev.moonbeam.config;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
 
 /**
@@ -27,7 +26,7 @@ public final class Cidr {
         String trimmed = text.strip();
         int slash = trimmed.indexOf('/');
         String addressText = slash < 0 ? trimmed : trimmed.substring(0, slash);
-        byte[] address = literal(addressText);
+        byte[] address = IpLiteral.parse(addressText);
         if (address == null) {
             throw new IllegalArgumentException("\"" + text + "\" is not an IP address or CIDR range (like \"10.0.0.0/8\" or \"fd00::/8\")");
         }
@@ -76,45 +75,6 @@ public final class Cidr {
         byte[] out = address.clone();
         for (int bit = prefix; bit < out.length * 8; bit++) {
             out[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
-        }
-        return out;
-    }
-
-    /** The address bytes of a literal IPv4 or IPv6 address, or null when it is not one. */
-    private static byte[] literal(String text) {
-        if (text.isEmpty()) {
-            return null;
-        }
-        if (text.indexOf(':') < 0) {
-            return ipv4(text);
-        }
-        // Hex digits, colons and (for a trailing IPv4 part) dots only, so getByName never resolves a name.
-        if (!text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(text).getAddress();
-        } catch (UnknownHostException e) {
-            return null;
-        }
-    }
-
-    private static byte[] ipv4(String text) {
-        String[] parts = text.split("\\.", -1);
-        if (parts.length != 4) {
-            return null;
-        }
-        byte[] out = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String part = parts[i];
-            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return null;
-            }
-            int value = Integer.parseInt(part);
-            if (value > 255) {
-                return null;
-            }
-            out[i] = (byte) value;
         }
         return out;
     }

@@ -75,13 +75,29 @@ public final class ConfigLoader {
         ObserveConfig observe = observe(root);
         WarmUpConfig warmUp = warmUp(root.section("warmup"));
         QueueConfig queue = queue(root.section("queue"));
+        Networks proxyProtocolFrom = proxyProtocol(root.section("proxy_protocol"));
         root.rejectUnknownKeys();
         if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
         return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
-                healthCheck, observe, warmUp, queue);
+                healthCheck, observe, warmUp, queue, proxyProtocolFrom);
+    }
+
+    /** {@code "proxy_protocol": {"from": [...]}}: the balancers that must (and alone may) send a PROXY header. */
+    private static Networks proxyProtocol(JsonSection section) throws ConfigException {
+        if (section == null) {
+            return Networks.NONE;
+        }
+        if (section.value("from") == null) {
+            section.rejectUnknownKeys();
+            throw section.error("from", "is required: the addresses or CIDR ranges of the balancers that send the"
+                    + " PROXY header, like [\"10.0.0.0/8\"] (true for every client)");
+        }
+        Networks from = networks(section, "from");
+        section.rejectUnknownKeys();
+        return from;
     }
 
     private static QueueConfig queue(JsonSection section) throws ConfigException {
@@ -182,6 +198,7 @@ public final class ConfigLoader {
             String address;
             int weight = BackendConfig.DEFAULT_WEIGHT;
             int maxConnections = BackendConfig.UNLIMITED;
+            boolean sendProxyProtocol = false;
             HealthCheckConfig backendHealthCheck = healthCheck;
             if (entry.isString()) {
                 address = entry.asString();
@@ -191,6 +208,7 @@ public final class ConfigLoader {
                 weight = backend.integer("weight", BackendConfig.DEFAULT_WEIGHT, 1, BackendConfig.MAX_WEIGHT);
                 maxConnections = backend.integer("max_connections", BackendConfig.UNLIMITED, 1,
                         BackendConfig.MAX_MAX_CONNECTIONS);
+                sendProxyProtocol = backend.bool("send_proxy_protocol", false);
                 backendHealthCheck = HealthCheckSection.backend(backend, healthCheck);
                 backend.rejectUnknownKeys();
                 keyPath = backend.keyPath("address");
@@ -210,7 +228,7 @@ public final class ConfigLoader {
                 }
             }
             backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck,
-                    maxConnections));
+                    maxConnections, sendProxyProtocol));
         }
         return backends;
     }

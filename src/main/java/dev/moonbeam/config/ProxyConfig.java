@@ -20,12 +20,14 @@ import java.util.List;
  *                              when absent (each backend's own setting is in {@link BackendConfig})
  * @param warmUp                the warm-up before the listeners open (start-up only)
  * @param queue                 where requests wait when every backend is at its max_connections
+ * @param proxyProtocolFrom     balancers whose connections must begin with a PROXY header (and
+ *                              nobody else's may); {@link Networks#NONE} = PROXY protocol off
  */
 public record ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
                           Networks trustForwardedHeaders, HttpListenerConfig httpListener,
                           HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp,
-                          QueueConfig queue) {
+                          QueueConfig queue, Networks proxyProtocolFrom) {
     public static final int MAX_THREADS = 256;
 
     public ProxyConfig {
@@ -36,6 +38,9 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
         if (trustForwardedHeaders == null) {
             trustForwardedHeaders = Networks.NONE;
         }
+        if (proxyProtocolFrom == null) {
+            proxyProtocolFrom = Networks.NONE;
+        }
     }
 
     /** The number of event loops to run: {@code threads}, or one per core when it is 0. */
@@ -45,12 +50,12 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withWarmUp(WarmUpConfig newWarmUp) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, newWarmUp, queue);
+                httpListener, healthCheck, observe, newWarmUp, queue, proxyProtocolFrom);
     }
 
     public ProxyConfig withLimits(Limits newLimits) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, newLimits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
     }
 
     public boolean isTls() {
@@ -59,11 +64,11 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withThreads(int newThreads) {
         return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
     }
 
     public ProxyConfig withListen(ListenAddress newListen) {
         return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
     }
 }

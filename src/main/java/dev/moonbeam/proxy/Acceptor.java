@@ -94,7 +94,12 @@ final class Acceptor implements IoHandler {
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ClientConnection.open(worker, channel, role == Listener.Role.MAIN ? worker.settings() : worker.plainSettings());
+            ProxySettings settings = role == Listener.Role.MAIN ? worker.settings() : worker.plainSettings();
+            if (settings.proxyProtocolFrom().isEmpty()) {
+                ClientConnection.open(worker, channel, settings);
+            } else {
+                ProxyHeaderReader.start(worker, channel, settings);
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
             closeQuietly(channel);

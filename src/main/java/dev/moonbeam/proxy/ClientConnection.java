@@ -7,6 +7,7 @@ import dev.moonbeam.http.RequestParser;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.IoHandler;
 import dev.moonbeam.loop.PlainTransport;
+import dev.moonbeam.loop.PrereadChannel;
 import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.loop.Transport;
 import dev.moonbeam.tls.TlsEngine;
@@ -14,6 +15,7 @@ import dev.moonbeam.tls.TlsTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
@@ -60,6 +62,11 @@ final class ClientConnection implements IoHandler {
     private RequestParser parser;
     private Exchange exchange;
     private final ForwardContext forward;
+    private final InetSocketAddress client;
+    /** Null unless a PROXY header named it; see {@link #local()}. */
+    private final InetSocketAddress local;
+    /** Bytes read past a PROXY header, served before the socket's; null without one. */
+    private final PrereadChannel readAhead;
     private final Timeout timeout = new Timeout(this::onTimeout);
     /** Bound once, so re-running progress allocates nothing. */
     private final Runnable progressTask = this::progress;
@@ -76,27 +83,34 @@ final class ClientConnection implements IoHandler {
     private boolean socketReadable = true;
     private int interestOps = SelectionKey.OP_READ;
 
-    private ClientConnection(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
+    /**
+     * @param client    the client's address: the peer's, or the one a PROXY header carried
+     * @param local     the address the client connected to as a PROXY header said, or null for the socket's
+     * @param readAhead bytes already read from the socket (past a PROXY header), or null
+     */
+    private ClientConnection(Worker worker, SocketChannel channel, ProxySettings settings, InetSocketAddress client,
+            InetSocketAddress local, ByteBuffer readAhead) throws IOException {
         this.worker = worker;
         this.channel = channel;
         this.settings = settings;
-        // The peer's address first: a client that already reset makes this throw, and then no
-        // TLS session (a native SSL object) has been made that would need freeing.
-        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        this.forward = ForwardContext.of(remote.getAddress().getHostAddress(), settings.scheme(),
-                settings.forwardedHeadersFrom(remote.getAddress()));
+        this.client = client;
+        this.local = local;
+        this.forward = ForwardContext.of(client.getAddress().getHostAddress(), settings.scheme(),
+                settings.forwardedHeadersFrom(client.getAddress()));
         this.clientAddress = forward.clientAddress();
+        this.readAhead = readAhead != null ? new PrereadChannel(readAhead, channel) : null;
+        ByteChannel io = this.readAhead != null ? this.readAhead : channel;
         if (settings.tls() != null) {
             long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
             boolean direct = settings.tls().directBuffers();
             TlsEngine engine = new TlsEngine(settings.tls().newSession(), worker.tlsBuffers(direct),
                     worker.tlsOutBuffers(direct), deadline,
                     worker.handshakeTasks(), this::handshakeTasksDone);
-            this.tls = new TlsTransport(channel, engine, worker.scratch(direct));
+            this.tls = new TlsTransport(io, engine, worker.scratch(direct));
             this.transport = tls;
         } else {
             this.tls = null;
-            this.transport = new PlainTransport(channel);
+            this.transport = new PlainTransport(io);
         }
         try {
             this.key = worker.loop().register(channel, interestOps, this);
@@ -107,12 +121,24 @@ final class ClientConnection implements IoHandler {
     }
 
     static ClientConnection open(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
-        ClientConnection connection = new ClientConnection(worker, channel, settings);
+        // The peer's address first: a client that already reset makes this throw, and then no
+        // TLS session (a native SSL object) has been made that would need freeing.
+        InetSocketAddress peer = (InetSocketAddress) channel.getRemoteAddress();
+        return open(worker, channel, settings, peer, null, null);
+    }
+
+    /** After a PROXY header: see the constructor. */
+    static ClientConnection open(Worker worker, SocketChannel channel, ProxySettings settings, InetSocketAddress client,
+            InetSocketAddress local, ByteBuffer readAhead) throws IOException {
+        ClientConnection connection = new ClientConnection(worker, channel, settings, client, local, readAhead);
         worker.clientOpened();
         if (connection.tls != null) {
             connection.arm(TimerPurpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());
         } else {
             connection.arm(TimerPurpose.IDLE, connection.idleNanos());
+        }
+        if (readAhead != null) {
+            connection.progress(); // those bytes left the socket: no event will announce them
         }
         return connection;
     }
@@ -125,6 +151,16 @@ final class ClientConnection implements IoHandler {
 
     ForwardContext forward() {
         return forward;
+    }
+
+    /** The client's address and port (as a PROXY header gave it, else the peer's). */
+    InetSocketAddress client() {
+        return client;
+    }
+
+    /** The address the client connected to (as a PROXY header gave it, else this socket's). */
+    InetSocketAddress local() throws IOException {
+        return local != null ? local : (InetSocketAddress) channel.getLocalAddress();
     }
 
     State state() {
@@ -204,7 +240,7 @@ final class ClientConnection implements IoHandler {
             if (state != State.CLOSED) {
                 // An idle keep-alive connection holds no buffer between events.
                 releaseEmpty();
-                if (transport.hasBufferedInput() && (in == null || in.hasRemaining())) {
+                if ((transport.hasBufferedInput() || hasReadAhead()) && (in == null || in.hasRemaining())) {
                     // Decrypted bytes wait inside the TLS engine and no socket event will announce
                     // them: come back after the other connections had their turn.
                     worker.loop().execute(progressTask);
@@ -269,11 +305,15 @@ final class ClientConnection implements IoHandler {
         return moved;
     }
 
+    private boolean hasReadAhead() {
+        return readAhead != null && readAhead.hasPreread();
+    }
+
     private boolean readIn() throws IOException {
         if (inputClosed || (in != null && !in.hasRemaining())) {
             return false;
         }
-        if (transport.readPaused() || (!socketReadable && !transport.hasBufferedInput())) {
+        if (transport.readPaused() || (!socketReadable && !transport.hasBufferedInput() && !hasReadAhead())) {
             // The last read drained the socket; the (level-triggered) selector says when more
             // arrives. Reading anyway cost 1.6 EAGAIN reads per keep-alive request.
             return false;

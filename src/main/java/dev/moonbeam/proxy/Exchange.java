@@ -220,7 +220,9 @@ final class Exchange {
         record.backend = picked;
         sendStartNanos = System.nanoTime();
         BackendPool<BackendConnection> pool = worker.pool(backend);
-        BackendConnection pooled = freshConnection ? null : pool.poll(now, BackendConnection::close);
+        // A connection that began with a PROXY header speaks for one client only: never shared.
+        boolean proxyHeader = picked.spec().sendProxyProtocol();
+        BackendConnection pooled = freshConnection || proxyHeader ? null : pool.poll(now, BackendConnection::close);
         try {
             if (pooled != null) {
                 pooled.adopt(this);
@@ -229,6 +231,9 @@ final class Exchange {
                 armInactivity();
             } else {
                 connection = BackendConnection.connect(worker, backend, this);
+                if (proxyHeader) {
+                    ProxyProtocol.writeV2(client.client(), client.local(), connection.out());
+                }
                 if (connection.isConnecting()) {
                     state = State.CONNECTING;
                     worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
@@ -672,7 +677,8 @@ final class Exchange {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
         boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete && !closeSentForDrain;
-        boolean backendReusable = response.isKeepAlive() && requestComplete && !connection.hasPendingOutput()
+        boolean backendReusable = response.isKeepAlive() && requestComplete && !backend.spec().sendProxyProtocol()
+                && !connection.hasPendingOutput()
                 && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
         BackendConnection done = connection;
         connection = null;

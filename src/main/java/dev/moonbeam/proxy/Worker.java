@@ -26,6 +26,7 @@ public final class Worker {
     private volatile int openClients;
     private RequestListener listener = RequestListener.NONE;
     private ClientConnectionLimit clientLimit = ClientConnectionLimit.unlimited();
+    private ProxyProtocolStats proxyProtocolStats = new ProxyProtocolStats();
     /** Shared by all loops; until wired, one of no room, so a request finding every backend full gets 503. */
     private dev.moonbeam.balance.BackendQueue queue;
     private dev.moonbeam.tls.TlsEngine.TaskRunner handshakeTasks;
@@ -266,7 +267,15 @@ public final class Worker {
         clientLimit.release();
     }
 
-    /** The process-wide client connection cap this loop accepts under. Call before the loop starts. */
+    /** The process-wide PROXY protocol counters; call before the loop starts. */
+    public void proxyProtocolStats(ProxyProtocolStats shared) {
+        this.proxyProtocolStats = java.util.Objects.requireNonNull(shared, "proxyProtocolStats");
+    }
+
+    ProxyProtocolStats proxyProtocolStats() {
+        return proxyProtocolStats;
+    }
+
     /** The process-wide backend queue; call before the loop starts. */
     public void queue(dev.moonbeam.balance.BackendQueue shared) {
         this.queue = java.util.Objects.requireNonNull(shared, "queue");
@@ -276,6 +285,7 @@ public final class Worker {
         return queue;
     }
 
+    /** The process-wide client connection cap this loop accepts under. Call before the loop starts. */
     public void clientLimit(ClientConnectionLimit limit) {
         this.clientLimit = limit;
     }

@@ -98,7 +98,7 @@ public final class WarmUp {
                 limits.maxChunkExtension(), limits.maxBodyBytes(), limits.maxIdlePerBackend(), Integer.MAX_VALUE);
         return new ProxyConfig(config.source(), loopbackEphemeral(), config.threads(), backends, config.tls(),
                 config.timeouts(), uncapped, config.log(), config.trustForwardedHeaders(), plain,
-                HealthCheckConfig.DISABLED, ObserveConfig.NONE, WarmUpConfig.OFF, null);
+                HealthCheckConfig.DISABLED, ObserveConfig.NONE, WarmUpConfig.OFF, null, null);
     }
 
     private static ListenAddress loopbackEphemeral() {

@@ -127,6 +127,17 @@ class HealthCheckerTest {
     }
 
     @Test
+    void aProbeToABackendThatExpectsAProxyHeaderStartsWithAV2Local() throws Exception {
+        java.net.InetSocketAddress address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 8080);
+        byte[] plain = HealthProbe.request(new BackendSpec("127.0.0.1:8080", address, 1, 0, false), HealthCheckConfig.DEFAULTS);
+        byte[] proxied = HealthProbe.request(new BackendSpec("127.0.0.1:8080", address, 1, 0, true), HealthCheckConfig.DEFAULTS);
+        assertThat(new String(plain, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("GET / HTTP/1.1\r\n");
+        dev.moonbeam.proxy.ProxyProtocol.Result header = dev.moonbeam.proxy.ProxyProtocol.parse(java.nio.ByteBuffer.wrap(proxied));
+        assertThat(header).isEqualTo(new dev.moonbeam.proxy.ProxyProtocol.Header(2, 16, null, null));
+        assertThat(java.util.Arrays.copyOfRange(proxied, 16, proxied.length)).isEqualTo(plain);
+    }
+
+    @Test
     void garbageOrAnEarlyCloseIsAFailure() {
         HealthCheckConfig any = expecting(100, 599);
         assertThat(HealthProbe.judge(null, any).passed()).isFalse();
@@ -300,7 +311,7 @@ class HealthCheckerTest {
         dev.moonbeam.config.ProxyConfig config = new dev.moonbeam.config.ProxyConfig(null, null, 1,
                 List.of(new dev.moonbeam.config.BackendConfig(new dev.moonbeam.config.HostPort("127.0.0.1", a.port()),
                         a.spec().address(), 1, HealthCheckConfig.DISABLED)),
-                null, null, null, null, null, null, HealthCheckConfig.DISABLED, null, null, null);
+                null, null, null, null, null, null, HealthCheckConfig.DISABLED, null, null, null, null);
         assertThat(HealthChecker.startIfConfigured(table, config)).isNull();
         assertThat(only(table).isActiveDown()).isFalse();
     }

@@ -149,6 +149,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void proxyProtocolIsOffUnlessConfiguredAndBackendsCanAskForIt() throws Exception {
+        ProxyConfig plain = load("{\"backend_servers\": [\"127.0.0.1:1\"]}");
+        assertThat(plain.proxyProtocolFrom()).isEqualTo(Networks.NONE);
+        assertThat(plain.backends().get(0).sendProxyProtocol()).isFalse();
+        ProxyConfig set = load("{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"send_proxy_protocol\": true}],"
+                + " \"proxy_protocol\": {\"from\": [\"10.0.0.0/8\", \"fd00::/8\"]}}");
+        assertThat(set.proxyProtocolFrom().ranges()).containsExactly(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/8"));
+        assertThat(set.backends().get(0).sendProxyProtocol()).isTrue();
+    }
+
+    @Test
     void logFileCanBeSwitchedOff() throws Exception {
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": null}}").log().file()).isNull();
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": \"\"}}").log().file()).isNull();
@@ -345,6 +356,15 @@ class ConfigLoaderTest {
                         "trust_forwarded_headers[0]", "the prefix length must be 0..32"),
                 Arguments.of("trust host bits", "{" + ok + ", \"trust_forwarded_headers\": [\"10.1.2.3/8\"]}",
                         "trust_forwarded_headers[0]", "has bits set past its /8 prefix; the range is \"10.0.0.0/8\""),
+                Arguments.of("proxy_protocol without from", "{" + ok + ", \"proxy_protocol\": {}}", "proxy_protocol.from",
+                        "is required: the addresses or CIDR ranges of the balancers"),
+                Arguments.of("proxy_protocol typo", "{" + ok + ", \"proxy_protocol\": {\"from\": [\"10.0.0.0/8\"], \"form\": 1}}",
+                        "proxy_protocol.form", "unknown key"),
+                Arguments.of("proxy_protocol bad range", "{" + ok + ", \"proxy_protocol\": {\"from\": [\"10.0.0.0/40\"]}}",
+                        "proxy_protocol.from[0]", "the prefix length must be 0..32"),
+                Arguments.of("send_proxy_protocol not a boolean",
+                        "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"send_proxy_protocol\": \"v2\"}]}",
+                        "backend_servers[0].send_proxy_protocol", "must be true or false"),
                 Arguments.of("trust number", "{" + ok + ", \"trust_forwarded_headers\": [10]}",
                         "trust_forwarded_headers[0]", "must be a string like \"10.0.0.0/8\", found a number"),
                 Arguments.of("warmup too long", "{" + ok + ", \"warmup\": {\"duration\": \"2m\"}}", "warmup.duration",

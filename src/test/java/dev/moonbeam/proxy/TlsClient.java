@@ -45,9 +45,19 @@ final class TlsClient implements AutoCloseable {
 
     /** @param context the client's context, whose session cache decides what it offers to resume */
     TlsClient(SSLContext context, int port, String sniName, List<String> protocols, List<String> alpn) throws IOException {
+        this(context, port, sniName, protocols, alpn, new byte[0]);
+    }
+
+    /** @param preamble bytes sent in the clear before the handshake (a PROXY protocol header) */
+    TlsClient(SSLContext context, int port, String sniName, List<String> protocols, List<String> alpn, byte[] preamble)
+            throws IOException {
         raw = new Socket(InetAddress.getLoopbackAddress(), port);
         raw.setSoTimeout(10_000);
         raw.setTcpNoDelay(true);
+        if (preamble.length > 0) {
+            raw.getOutputStream().write(preamble);
+            raw.getOutputStream().flush();
+        }
         socket = (SSLSocket) context.getSocketFactory().createSocket(raw, "127.0.0.1", port, true);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setProtocols(protocols.toArray(new String[0]));
