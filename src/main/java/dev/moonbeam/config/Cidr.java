@@ -39,7 +39,9 @@ public final class Cidr {
             }
             prefix = Integer.parseInt(prefixText);
             if (prefix > bits) {
-                throw new IllegalArgumentException("\"" + text + "\": the prefix length must be 0.." + bits);
+                throw new IllegalArgumentException("\"" + text + "\": the prefix length must be 0.." + bits
+                        + (bits == 32 && addressText.indexOf(':') >= 0 ? " (an IPv4-mapped range is matched as IPv4:"
+                        + " write it as an IPv4 range, e.g. \"10.0.0.0/8\")" : ""));
             }
         }
         byte[] masked = masked(address, prefix);

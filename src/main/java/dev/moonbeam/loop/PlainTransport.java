@@ -3,7 +3,6 @@ package dev.moonbeam.loop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.SocketChannel;
 
 /**
  * {@link Transport} that passes bytes straight to a non-blocking channel. Holds no buffers of its
@@ -50,9 +49,7 @@ public final class PlainTransport implements Transport {
 
     @Override
     public void shutdownOutput() throws IOException {
-        if (channel instanceof SocketChannel socket) {
-            socket.shutdownOutput(); // FIN
-        }
+        PrereadChannel.shutdownOutput(channel); // FIN
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.moonbeam.loop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.SocketChannel;
 
 /**
  * A socket channel with bytes already read from it put back in front: what a PROXY protocol
@@ -10,11 +11,11 @@ import java.nio.channels.ByteChannel;
  * those bytes first, then the socket's. Loop-owned like the channel.
  */
 public final class PrereadChannel implements ByteChannel {
-    private final ByteChannel socket;
+    private final SocketChannel socket;
     private ByteBuffer preread;
 
     /** @param preread bytes in read mode; taken over, not copied */
-    public PrereadChannel(ByteBuffer preread, ByteChannel socket) {
+    public PrereadChannel(ByteBuffer preread, SocketChannel socket) {
         this.preread = preread.hasRemaining() ? preread : null;
         this.socket = socket;
     }
@@ -34,6 +35,18 @@ public final class PrereadChannel implements ByteChannel {
     /** True while bytes put back are still unread: no socket event will announce them. */
     public boolean hasPreread() {
         return preread != null;
+    }
+
+    /**
+     * Sends FIN on the socket under {@code channel} (a socket channel, or one with bytes put back);
+     * a transport over anything else has no FIN to send.
+     */
+    public static void shutdownOutput(ByteChannel channel) throws IOException {
+        SocketChannel socket = channel instanceof PrereadChannel preread ? preread.socket
+                : channel instanceof SocketChannel plain ? plain : null;
+        if (socket != null && socket.isOpen()) {
+            socket.shutdownOutput();
+        }
     }
 
     @Override

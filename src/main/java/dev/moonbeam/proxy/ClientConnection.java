@@ -39,7 +39,7 @@ import java.nio.channels.SocketChannel;
  * <p>Everything happens in {@link #progress()}, which moves bytes as far as they can go in every
  * direction and then sets the interest ops for what it waits on. Loop-owned.
  */
-final class ClientConnection implements IoHandler {
+final class ClientConnection implements IoHandler, IdleConnection {
     enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED }
 
     private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
@@ -138,7 +138,13 @@ final class ClientConnection implements IoHandler {
             connection.arm(TimerPurpose.IDLE, connection.idleNanos());
         }
         if (readAhead != null) {
-            connection.progress(); // those bytes left the socket: no event will announce them
+            // Those bytes left the socket: no event will announce them. A failure here is the
+            // connection's, cleaned up as the loop would (not the opener's, which knows less).
+            try {
+                connection.progress();
+            } catch (RuntimeException e) {
+                connection.abort(e);
+            }
         }
         return connection;
     }
@@ -158,9 +164,19 @@ final class ClientConnection implements IoHandler {
         return client;
     }
 
-    /** The address the client connected to (as a PROXY header gave it, else this socket's). */
-    InetSocketAddress local() throws IOException {
-        return local != null ? local : (InetSocketAddress) channel.getLocalAddress();
+    /**
+     * The address the client connected to (as a PROXY header gave it, else this socket's; the
+     * wildcard address if the socket can no longer say, since it is failing anyway).
+     */
+    InetSocketAddress local() {
+        if (local != null) {
+            return local;
+        }
+        try {
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            return new InetSocketAddress(0);
+        }
     }
 
     State state() {
@@ -422,14 +438,16 @@ final class ClientConnection implements IoHandler {
      * make room. Not while the last response is still on its way out (an exchange finishes when
      * its last bytes are queued, not sent), nor with request bytes already read.
      */
-    boolean isIdle() {
+    @Override
+    public boolean isIdle() {
         return state == State.IDLE && timerPurpose == TimerPurpose.IDLE && (in == null || in.position() == 0)
                 && !hasPendingOutput() && !transport.wantsWrite() && !transport.hasBufferedInput();
     }
 
 
     /** When it last became idle; the earliest is the connection idle longest. */
-    long idleSinceNanos() {
+    @Override
+    public long idleSinceNanos() {
         return idleSinceNanos;
     }
 
@@ -559,7 +577,8 @@ final class ClientConnection implements IoHandler {
         out = buffers().releaseIfEmpty(out);
     }
 
-    void close() {
+    @Override
+    public void close() {
         if (state == State.CLOSED) {
             return;
         }

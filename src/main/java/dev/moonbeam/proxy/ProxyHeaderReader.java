@@ -17,7 +17,7 @@ import java.nio.channels.SocketChannel;
  * <p>Loop-owned. Holds the client-limit slot the acceptor took: handed on with the connection, or
  * given back when refused.
  */
-final class ProxyHeaderReader implements IoHandler {
+final class ProxyHeaderReader implements IoHandler, IdleConnection {
     private static final System.Logger LOG = System.getLogger(ProxyHeaderReader.class.getName());
     private final Worker worker;
     private final SocketChannel channel;
@@ -29,6 +29,7 @@ final class ProxyHeaderReader implements IoHandler {
     /** A pooled I/O buffer: far larger than the largest header accepted (ProxyProtocol bounds it). */
     private ByteBuffer in;
     private boolean done;
+    private final long openedNanos;
 
     private ProxyHeaderReader(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
         this.worker = worker;
@@ -37,6 +38,7 @@ final class ProxyHeaderReader implements IoHandler {
         this.peer = (InetSocketAddress) channel.getRemoteAddress();
         this.fromBalancer = settings.proxyProtocolFrom().contains(peer.getAddress());
         this.in = worker.loop().buffers().acquire();
+        this.openedNanos = worker.loop().now();
         this.key = worker.loop().register(channel, SelectionKey.OP_READ, this);
         // A balancer sends its header at once; anyone else gets the time its first bytes would get anyway.
         long nanos = fromBalancer ? settings.clientHeadNanos()
@@ -92,7 +94,9 @@ final class ProxyHeaderReader implements IoHandler {
             in.flip();
             handOff(peer, null);
         } else if (result instanceof ProxyProtocol.Invalid invalid) {
-            close(ProxyProtocolStats.Refusal.INVALID, invalid.reason());
+            // From anyone else it is a forgery attempt, not the balancer misbehaving.
+            close(fromBalancer ? ProxyProtocolStats.Refusal.INVALID : ProxyProtocolStats.Refusal.UNTRUSTED_SOURCE,
+                    invalid.reason());
         } else if (endOfStream) {
             // Closed before a decision: a balancer's cut-off header is worth counting; a client's
             // empty connection is not.
@@ -140,6 +144,24 @@ final class ProxyHeaderReader implements IoHandler {
 
     @Override
     public void abort(Throwable cause) {
+        if (!done) {
+            close(null, null);
+        }
+    }
+
+    /** Nothing received yet: at the client limit it may be closed like an idle keep-alive connection. */
+    @Override
+    public boolean isIdle() {
+        return !done && in != null && in.position() == 0;
+    }
+
+    @Override
+    public long idleSinceNanos() {
+        return openedNanos;
+    }
+
+    @Override
+    public void close() {
         if (!done) {
             close(null, null);
         }

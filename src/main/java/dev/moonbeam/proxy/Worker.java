@@ -301,13 +301,13 @@ public final class Worker {
      * every 100 ms. Loop thread.
      */
     int closeLongestIdle() {
-        java.util.List<ClientConnection> idle = new java.util.ArrayList<>();
+        java.util.List<IdleConnection> idle = new java.util.ArrayList<>();
         loop.forEachHandler(handler -> {
-            if (handler instanceof ClientConnection connection && connection.isIdle()) {
+            if (handler instanceof IdleConnection connection && connection.isIdle()) {
                 idle.add(connection);
             }
         });
-        idle.sort(java.util.Comparator.comparingLong(ClientConnection::idleSinceNanos));
+        idle.sort(java.util.Comparator.comparingLong(IdleConnection::idleSinceNanos));
         int closed = idle.isEmpty() ? 0 : Math.max(1, Math.min(16, idle.size() / 8));
         for (int i = 0; i < closed; i++) {
             idle.get(i).close(); // at once, as the idle timeout does (and nginx here): the slot is the point

@@ -1,10 +1,10 @@
 package dev.moonbeam.tls;
 
+import dev.moonbeam.loop.PrereadChannel;
 import dev.moonbeam.loop.Transport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLException;
 
@@ -139,9 +139,7 @@ public final class TlsTransport implements Transport {
         sendPlainAnswerIfHttp();
         if (outputShutdown && !finSent && engine.state() == TlsEngine.State.CLOSED) {
             finSent = true;
-            if (channel instanceof SocketChannel socket && socket.isOpen()) {
-                socket.shutdownOutput(); // FIN after close_notify
-            }
+            PrereadChannel.shutdownOutput(channel); // FIN after close_notify
         }
         return true;
     }

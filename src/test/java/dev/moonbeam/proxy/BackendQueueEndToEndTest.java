@@ -186,6 +186,29 @@ class BackendQueueEndToEndTest {
         assertThat(holder.response().status()).isEqualTo(200);
     }
 
+    /** With every backend down, a new request gets 503 at once even while others wait in the queue. */
+    @Test
+    void withEveryBackendDownANewRequestIsRefusedAtOnceEvenIfOthersWait() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        TestBackend backend = track(new TestBackend("slow", blockUntil(release)));
+        ProxyHarness proxy = proxy(backend, 1, "{\"timeout\": \"5s\"}");
+        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        awaitCondition(() -> backend.inProgress.get() == 1);
+        RawClient waiter = track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
+        awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
+        // The only backend goes down, as a passive failure or a health check would mark it.
+        proxy.proxy.routing().current().backends().get(0).markFailed(System.nanoTime());
+        long started = System.nanoTime();
+        assertThat(track(proxy.client()).get("/late").status()).isEqualTo(503);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("no backend is up: 503 at once").isLessThan(2000);
+        assertThat(metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length")).as("the waiter keeps its place")
+                .isEqualTo(1);
+        release.countDown();
+        assertThat(holder.response().status()).isEqualTo(200);
+        waiter.socket.setSoTimeout(10_000);
+        assertThat(waiter.response().status()).as("served or timed out, never lost").isIn(200, 503);
+    }
+
     private static TestBackend.Handler blockUntil(CountDownLatch release) {
         return (request, in, out, socket) -> {
             try {

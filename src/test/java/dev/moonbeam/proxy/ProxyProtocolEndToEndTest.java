@@ -180,6 +180,45 @@ class ProxyProtocolEndToEndTest {
         assertThat(proxy.idleBackendConnections()).isZero();
     }
 
+    /** Regression: FIN went missing on connections whose first bytes passed through the header reader. */
+    @Test
+    void aCloseDelimitedResponseEndsAtOnceForClientsThatCameThroughTheHeaderReader() throws Exception {
+        TestBackend closing = track(new TestBackend("close-delimited", (request, in, out, socket) -> {
+            out.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.close();
+        }));
+        ProxyHarness proxy = track(ProxyHarness.start(dir, 1, "[\"" + closing.address() + "\"]",
+                "\"proxy_protocol\": {\"from\": [\"10.0.0.0/8\", \"127.0.0.2\"]}"));
+        for (String preamble : new String[] {"", null}) {
+            RawClient client;
+            if (preamble == null) {
+                // A listed balancer, from 127.0.0.2, with a v1 header.
+                client = track(new RawClient(proxy.port(), "127.0.0.2"))
+                        .send("PROXY TCP4 203.0.113.7 192.0.2.1 1 443\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            } else {
+                client = track(proxy.client()).send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+            long started = System.nanoTime();
+            String received = new String(client.in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(received).endsWith("hello");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("EOF came with the end, not after a grace timer")
+                    .isLessThan(2000);
+        }
+    }
+
+    /** Regression: silent connections waiting for their first bytes held client-limit slots that could not be reclaimed. */
+    @Test
+    void silentConnectionsAtTheClientLimitAreReclaimedForANewClient() throws Exception {
+        ProxyHarness proxy = proxy("{\"from\": [\"10.0.0.0/8\"]}", "\"limits\": {\"max_client_connections\": 2}");
+        track(proxy.client());
+        track(proxy.client());
+        Thread.sleep(300);
+        RawClient third = track(proxy.client());
+        third.socket.setSoTimeout(5000);
+        assertThat(third.get("/").status()).isEqualTo(200);
+    }
+
     /** An origin that expects PROXY v2 first; reports "source -> destination request-line" per connection. */
     private static void serveProxiedOrigin(ServerSocket origin, BlockingQueue<String> seen) {
         for (int i = 0; i < 10; i++) {

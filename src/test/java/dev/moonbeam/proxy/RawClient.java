@@ -15,7 +15,16 @@ public final class RawClient implements AutoCloseable {
     public final OutputStream out;
 
     public RawClient(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(port, null);
+    }
+
+    /** @param from the local address to connect from (e.g. 127.0.0.2), or null for any */
+    public RawClient(int port, String from) throws IOException {
+        socket = new Socket();
+        if (from != null) {
+            socket.bind(new java.net.InetSocketAddress(InetAddress.getByName(from), 0));
+        }
+        socket.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
         socket.setSoTimeout(10_000);
         socket.setTcpNoDelay(true);
         in = new BufferedInputStream(socket.getInputStream(), 65536);
