@@ -35,7 +35,7 @@ final class DemoBackends implements AutoCloseable {
         try {
             for (BackendConfig backend : config.backends()) {
                 InetSocketAddress address = backend.address();
-                if (!address.getAddress().isLoopbackAddress()) {
+                if (backend.isDiscovered() || !address.getAddress().isLoopbackAddress()) {
                     LOG.log(System.Logger.Level.INFO, "demo: not starting a backend for " + backend.hostPort() + " (not loopback)");
                     continue;
                 }

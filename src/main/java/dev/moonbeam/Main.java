@@ -24,9 +24,23 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        shortenDnsCache();
         int code = run(args, System.out, System.err);
         if (code != EXIT_OK || !Boolean.getBoolean("moonbeam.noExitOnSuccess")) {
             System.exit(code);
+        }
+    }
+
+    /**
+     * The JVM caches a successful lookup for 30 s by default, which would hide DNS changes from
+     * {@code "resolve": "dns"} backends for longer than their resolve_interval. One second keeps the
+     * lookups fresh and still absorbs bursts. An operator's own setting (java.security or
+     * -Dsun.net.inetaddr.ttl) wins. Must run before the first lookup: the JVM reads it once.
+     */
+    static void shortenDnsCache() {
+        if (java.security.Security.getProperty("networkaddress.cache.ttl") == null
+                && System.getProperty("sun.net.inetaddr.ttl") == null) {
+            java.security.Security.setProperty("networkaddress.cache.ttl", "1");
         }
     }
 

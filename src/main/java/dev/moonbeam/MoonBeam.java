@@ -2,6 +2,7 @@ package dev.moonbeam;
 
 import dev.moonbeam.balance.BackendQueue;
 import dev.moonbeam.balance.BackendSpec;
+import dev.moonbeam.balance.DnsDiscovery;
 import dev.moonbeam.balance.Routing;
 import dev.moonbeam.balance.RoutingTable;
 import dev.moonbeam.config.BackendConfig;
@@ -21,10 +22,13 @@ import dev.moonbeam.tls.ServerTls;
 import dev.moonbeam.tls.TlsProviderInfo;
 import dev.moonbeam.tls.TlsSetup;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -72,6 +76,7 @@ public final class MoonBeam implements AutoCloseable {
     private LoopWatchdog watchdog;
     private ClientConnectionLimit clientLimit;
     private BackendQueue queue;
+    private DnsDiscovery discovery;
     private final ProxyProtocolStats proxyProtocolStats = new ProxyProtocolStats();
     private String clientLimitDescription = "";
     private ServerSocketChannel adminSocket;
@@ -103,9 +108,15 @@ public final class MoonBeam implements AutoCloseable {
      */
     public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners, boolean takeover)
             throws IOException, ConfigException {
+        return start(config, requestListeners, takeover, DnsDiscovery.SYSTEM);
+    }
+
+    /** @param resolver looks up the names of {@code "resolve": "dns"} backends (tests pass a stand-in) */
+    public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners, boolean takeover,
+            DnsDiscovery.Resolver resolver) throws IOException, ConfigException {
         ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
         try {
-            return start(config, tls, requestListeners, takeover);
+            return start(config, tls, requestListeners, takeover, resolver);
         } catch (IOException | ConfigException | RuntimeException e) {
             if (tls != null) {
                 tls.retire(); // nothing was started with it; its native context goes too
@@ -115,14 +126,17 @@ public final class MoonBeam implements AutoCloseable {
     }
 
     private static MoonBeam start(ProxyConfig config, ServerTls tls, IntFunction<RequestListener> requestListeners,
-                                  boolean takeover) throws IOException, ConfigException {
+                                  boolean takeover, DnsDiscovery.Resolver resolver) throws IOException, ConfigException {
         ProxySettings settings = ProxySettings.from(config, tls);
-        RoutingTable routing = new RoutingTable(Routing.of(specs(config)));
+        DnsDiscovery discovery = new DnsDiscovery(resolver);
+        discovery.configure(config.backends()); // first lookups before listening: the routing starts with members
+        RoutingTable routing = new RoutingTable(Routing.of(specs(config, discovery)));
         int threads = config.effectiveThreads();
         List<ServerSocketChannel> listeners = ListenSockets.open(config.listen().address(), threads, takeover);
         List<Worker> workers = new ArrayList<>(threads);
         MoonBeam proxy = new MoonBeam(listeners, workers, routing, settings);
         proxy.config = config;
+        proxy.discovery = discovery;
         proxy.plainSettings = plainSettings(config, settings, proxy.address().getPort());
         try {
             if (config.httpListener() != null) {
@@ -192,6 +206,7 @@ public final class MoonBeam implements AutoCloseable {
             worker.loop().start();
         }
         proxy.watchdog.start();
+        discovery.start(proxy::dnsMembersChanged);
         return proxy;
     }
 
@@ -309,13 +324,42 @@ public final class MoonBeam implements AutoCloseable {
         }
     }
 
-    static List<BackendSpec> specs(ProxyConfig config) {
+    /**
+     * The backends to balance over: each configured one, and for a {@code "resolve": "dns"} entry one
+     * member per address its name has now, named {@code host:port@address}, with the entry's weight,
+     * limit and checks. An address already taken by an earlier entry is skipped.
+     */
+    static List<BackendSpec> specs(ProxyConfig config, DnsDiscovery discovery) {
         List<BackendSpec> specs = new ArrayList<>();
+        Set<InetSocketAddress> taken = new HashSet<>();
         for (BackendConfig backend : config.backends()) {
-            specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight(),
-                    backend.maxConnections(), backend.sendProxyProtocol()));
+            if (!backend.isDiscovered()) {
+                taken.add(backend.address());
+                specs.add(new BackendSpec(backend.hostPort().toString(), backend.address(), backend.weight(),
+                        backend.maxConnections(), backend.sendProxyProtocol(), backend.healthCheck()));
+            }
+        }
+        for (BackendConfig backend : config.backends()) {
+            if (!backend.isDiscovered()) {
+                continue;
+            }
+            for (InetAddress member : discovery.members(backend.hostPort())) {
+                InetSocketAddress address = new InetSocketAddress(member, backend.hostPort().port());
+                if (taken.add(address)) {
+                    specs.add(new BackendSpec(backend.hostPort() + "@" + member.getHostAddress(), address, backend.weight(),
+                            backend.maxConnections(), backend.sendProxyProtocol(), backend.healthCheck()));
+                }
+            }
         }
         return specs;
+    }
+
+    /** A DNS name's members changed (discovery thread): rebuild the routing as a reload would. */
+    private synchronized void dnsMembersChanged() {
+        Routing current = routing.reload(specs(config, discovery));
+        for (Worker worker : workers) {
+            worker.loop().execute(() -> worker.retainPools(current.backends()));
+        }
     }
 
     /**
@@ -366,7 +410,8 @@ public final class MoonBeam implements AutoCloseable {
         if (!java.util.Objects.equals(next.observe(), previous.observe())) {
             notApplied.add("access_log and admin changes need a restart");
         }
-        Routing current = routing.reload(specs(next));
+        discovery.configure(next.backends());
+        Routing current = routing.reload(specs(next, discovery));
         metrics.configLoaded(System.currentTimeMillis());
         plainSettings = plainSettings(next, nextSettings, address().getPort());
         ServerTls replacedTls = settings.tls();
@@ -510,6 +555,9 @@ public final class MoonBeam implements AutoCloseable {
             }
         }
         handshakePool.shutdownNow();
+        if (discovery != null) {
+            discovery.close();
+        }
         if (watchdog != null) {
             watchdog.close();
         }

@@ -48,6 +48,8 @@ public final class Backend {
     /** Meaningful only while {@code consecutiveFailures > 0}; nanoTime values compare by subtraction. */
     private final AtomicLong downUntilNanos = new AtomicLong();
     private volatile boolean activeDown;
+    /** Dropped from the routing (reload, DNS): requests in flight finish, its connections are not pooled again. */
+    private volatile boolean retired;
     private volatile boolean adminDown;
     private volatile long slowStartNanos;
     /** The current or last slow-start ramp; null when none has run. Replaced whole, never mutated. */
@@ -255,6 +257,15 @@ public final class Backend {
 
     public boolean isActiveDown() {
         return activeDown;
+    }
+
+    void retire() {
+        retired = true;
+    }
+
+    /** True once no routing holds it: a connection to it that finishes is closed, not pooled. */
+    public boolean isRetired() {
+        return retired;
     }
 
     public boolean isAdminDown() {

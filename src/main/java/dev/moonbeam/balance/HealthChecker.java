@@ -37,10 +37,14 @@ public final class HealthChecker implements AutoCloseable {
     /** close() aborts the probe in progress, so the thread ends at once; this bounds the wait anyway. */
     private static final long CLOSE_WAIT_MILLIS = 2000;
 
-    /** Which check applies to which backend: per-address overrides over the defaults. */
+    /**
+     * Which check applies to which backend: per-address overrides, then the check the backend's own
+     * spec carries (DNS-discovered members, whose addresses no config names), then the defaults.
+     */
     private record Plan(HealthCheckConfig defaults, Map<InetSocketAddress, HealthCheckConfig> perBackend) {
         HealthCheckConfig forBackend(Backend backend) {
-            return perBackend.getOrDefault(backend.spec().address(), defaults);
+            HealthCheckConfig own = backend.spec().healthCheck();
+            return perBackend.getOrDefault(backend.spec().address(), own != null ? own : defaults);
         }
     }
 
@@ -84,7 +88,7 @@ public final class HealthChecker implements AutoCloseable {
      */
     public static HealthChecker startIfConfigured(RoutingTable routing, ProxyConfig config) {
         Map<InetSocketAddress, HealthCheckConfig> perBackend = perBackend(config);
-        boolean any = perBackend.values().stream().anyMatch(HealthCheckConfig::enabled);
+        boolean any = config.backends().stream().anyMatch(b -> b.healthCheck().enabled());
         if (!any) {
             for (Backend backend : routing.current().backends()) {
                 backend.slowStartNanos(0);
@@ -104,7 +108,9 @@ public final class HealthChecker implements AutoCloseable {
     public static Map<InetSocketAddress, HealthCheckConfig> perBackend(ProxyConfig config) {
         Map<InetSocketAddress, HealthCheckConfig> map = new HashMap<>();
         for (BackendConfig backend : config.backends()) {
-            map.put(backend.address(), backend.healthCheck());
+            if (!backend.isDiscovered()) {
+                map.put(backend.address(), backend.healthCheck());
+            }
         }
         return map;
     }

@@ -63,6 +63,13 @@ public final class Routing {
                 next.add(kept);
             }
         }
+        java.util.Set<Backend> stays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        stays.addAll(next);
+        for (Backend backend : previous.backends) {
+            if (!stays.contains(backend)) {
+                backend.retire();
+            }
+        }
         return new Routing(next);
     }
 

@@ -85,6 +85,27 @@ public final class ConfigLoader {
                 healthCheck, observe, warmUp, queue, proxyProtocolFrom);
     }
 
+    /**
+     * {@code "resolve": "once"} (default: at load) or {@code "dns"} (every {@code resolve_interval}):
+     * the interval, or null for once.
+     */
+    private static Duration resolveMode(JsonSection backend) throws ConfigException {
+        String mode = backend.string("resolve", "once");
+        if (mode.equals("once")) {
+            if (backend.has("resolve_interval")) {
+                backend.duration("resolve_interval", null, Duration.ZERO, Duration.ofDays(1)); // mark it read
+                throw backend.error("resolve_interval", "only applies with \"resolve\": \"dns\"");
+            }
+            return null;
+        }
+        if (!mode.equals("dns")) {
+            throw backend.error("resolve", "must be \"once\" (resolve at load) or \"dns\" (follow the name's"
+                    + " records), found \"" + mode + "\"");
+        }
+        return backend.duration("resolve_interval", BackendConfig.DEFAULT_RESOLVE_INTERVAL, Duration.ofSeconds(1),
+                Duration.ofHours(1));
+    }
+
     /** {@code "proxy_protocol": {"from": [...]}}: the balancers that must (and alone may) send a PROXY header. */
     private static Networks proxyProtocol(JsonSection section) throws ConfigException {
         if (section == null) {
@@ -199,6 +220,7 @@ public final class ConfigLoader {
             int weight = BackendConfig.DEFAULT_WEIGHT;
             int maxConnections = BackendConfig.UNLIMITED;
             boolean sendProxyProtocol = false;
+            Duration resolveInterval = null;
             HealthCheckConfig backendHealthCheck = healthCheck;
             if (entry.isString()) {
                 address = entry.asString();
@@ -209,6 +231,7 @@ public final class ConfigLoader {
                 maxConnections = backend.integer("max_connections", BackendConfig.UNLIMITED, 1,
                         BackendConfig.MAX_MAX_CONNECTIONS);
                 sendProxyProtocol = backend.bool("send_proxy_protocol", false);
+                resolveInterval = resolveMode(backend);
                 backendHealthCheck = HealthCheckSection.backend(backend, healthCheck);
                 backend.rejectUnknownKeys();
                 keyPath = backend.keyPath("address");
@@ -227,8 +250,13 @@ public final class ConfigLoader {
                     throw new ConfigException(root.file(), keyPath, "\"" + hostPort + "\" is listed twice; use \"weight\" to give it more traffic");
                 }
             }
-            backends.add(new BackendConfig(hostPort, resolve(root.file(), keyPath, hostPort), weight, backendHealthCheck,
-                    maxConnections, sendProxyProtocol));
+            // A discovered entry is resolved off the loops, again and again; a failed lookup there is
+            // not a config error (the name may have no records yet, as a scaled-to-zero Service).
+            InetSocketAddress resolved = resolveInterval != null
+                    ? InetSocketAddress.createUnresolved(hostPort.host(), hostPort.port())
+                    : resolve(root.file(), keyPath, hostPort);
+            backends.add(new BackendConfig(hostPort, resolved, weight, backendHealthCheck,
+                    maxConnections, sendProxyProtocol, resolveInterval));
         }
         return backends;
     }

@@ -176,6 +176,12 @@ final class Exchange {
         BackendQueue queue = worker.queue();
         freshAfterQueue = freshConnection;
         if (!queue.isEmpty()) {
+            if (!worker.routing().current().balancer().anyAvailable(worker.loop().now())) {
+                // Every backend is down: 503 at once, as without a queue; those already waiting
+                // keep their place for a backend that comes back.
+                finish(503, Termination.NO_BACKEND);
+                return;
+            }
             // Others wait already: a slot that frees goes to them first.
             enqueue(queue);
             return;
@@ -337,6 +343,9 @@ final class Exchange {
 
     /** Leaves the queue when the request ends while waiting (client gone, shutdown). */
     private void leaveQueue() {
+        if (state == State.QUEUED) {
+            record.queueNanos = System.nanoTime() - record.startNanos; // its wait counts too
+        }
         if (state == State.QUEUED && ticket != null && !worker.queue().cancel(ticket)) {
             // A slot is on its way to this ticket: onSlotGranted will pass it on. A new request on
             // this exchange takes a new ticket, so it cannot mistake that grant for its own.
@@ -678,6 +687,7 @@ final class Exchange {
         HttpHead response = responseParser.head();
         boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete && !closeSentForDrain;
         boolean backendReusable = response.isKeepAlive() && requestComplete && !backend.spec().sendProxyProtocol()
+                && !backend.isRetired() // its pool was cleared when it left the routing
                 && !connection.hasPendingOutput()
                 && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
         BackendConnection done = connection;

@@ -44,6 +44,9 @@ class RoutingTest {
         assertThat(second.backends().get(1).inflight()).isEqualTo(2);
         // The old snapshot is untouched.
         assertThat(first.backends()).containsExactly(kept, removed, keptToo);
+        // Only the dropped one is retired: its connections are closed when their requests finish.
+        assertThat(removed.isRetired()).isTrue();
+        assertThat(second.backends()).noneMatch(Backend::isRetired);
     }
 
     @Test

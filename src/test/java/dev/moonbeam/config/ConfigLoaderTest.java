@@ -160,6 +160,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDnsBackendIsNotResolvedAtLoadAndHasAnInterval() throws Exception {
+        ProxyConfig config = load("{\"backend_servers\": [\"127.0.0.1:1\","
+                + " {\"address\": \"no-such-name.invalid:8080\", \"resolve\": \"dns\"},"
+                + " {\"address\": \"other.invalid:9000\", \"resolve\": \"dns\", \"resolve_interval\": \"30s\"}]}");
+        assertThat(config.backends()).extracting(BackendConfig::isDiscovered).containsExactly(false, true, true);
+        assertThat(config.backends().get(1).resolveInterval()).isEqualTo(BackendConfig.DEFAULT_RESOLVE_INTERVAL);
+        assertThat(config.backends().get(1).address().isUnresolved()).isTrue();
+        assertThat(config.backends().get(2).resolveInterval()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
     void logFileCanBeSwitchedOff() throws Exception {
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": null}}").log().file()).isNull();
         assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"log\": {\"file\": \"\"}}").log().file()).isNull();
@@ -365,6 +376,14 @@ class ConfigLoaderTest {
                 Arguments.of("send_proxy_protocol not a boolean",
                         "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"send_proxy_protocol\": \"v2\"}]}",
                         "backend_servers[0].send_proxy_protocol", "must be true or false"),
+                Arguments.of("resolve unknown mode", "{\"backend_servers\": [{\"address\": \"a.invalid:1\", \"resolve\": \"srv\"}]}",
+                        "backend_servers[0].resolve", "must be \"once\" (resolve at load) or \"dns\""),
+                Arguments.of("resolve_interval without dns",
+                        "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"resolve_interval\": \"5s\"}]}",
+                        "backend_servers[0].resolve_interval", "only applies with \"resolve\": \"dns\""),
+                Arguments.of("resolve_interval too short",
+                        "{\"backend_servers\": [{\"address\": \"a.invalid:1\", \"resolve\": \"dns\", \"resolve_interval\": \"100ms\"}]}",
+                        "backend_servers[0].resolve_interval", "must be between 1s and 3600s"),
                 Arguments.of("trust number", "{" + ok + ", \"trust_forwarded_headers\": [10]}",
                         "trust_forwarded_headers[0]", "must be a string like \"10.0.0.0/8\", found a number"),
                 Arguments.of("warmup too long", "{" + ok + ", \"warmup\": {\"duration\": \"2m\"}}", "warmup.duration",

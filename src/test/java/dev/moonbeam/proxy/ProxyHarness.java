@@ -1,6 +1,7 @@
 package dev.moonbeam.proxy;
 
 import dev.moonbeam.MoonBeam;
+import dev.moonbeam.balance.DnsDiscovery;
 import dev.moonbeam.config.ConfigLoader;
 import dev.moonbeam.config.ProxyConfig;
 import dev.moonbeam.observe.RequestListener;
@@ -29,12 +30,18 @@ final class ProxyHarness implements AutoCloseable {
     /** As above, with a listener per loop told about every finished request. */
     static ProxyHarness start(Path dir, int threads, String backendsJson, String extraJson,
             IntFunction<RequestListener> listeners) throws Exception {
+        return start(dir, threads, backendsJson, extraJson, listeners, DnsDiscovery.SYSTEM);
+    }
+
+    /** As above, with {@code resolver} standing in for DNS for {@code "resolve": "dns"} backends. */
+    static ProxyHarness start(Path dir, int threads, String backendsJson, String extraJson,
+            IntFunction<RequestListener> listeners, DnsDiscovery.Resolver resolver) throws Exception {
         String json = "{\"listen\": \"127.0.0.1:0\", \"threads\": " + threads + ", \"backend_servers\": " + backendsJson
                 + ", \"log\": {\"file\": null}" + (extraJson.isEmpty() ? "" : ", " + extraJson) + "}";
         Path file = dir.resolve("proxy_config.json");
         Files.writeString(file, json);
         ProxyConfig config = new ConfigLoader(dir, null).load(file);
-        return new ProxyHarness(MoonBeam.start(config, listeners), config);
+        return new ProxyHarness(MoonBeam.start(config, listeners, false, resolver), config);
     }
 
     int port() {

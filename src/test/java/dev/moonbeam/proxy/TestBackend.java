@@ -41,11 +41,16 @@ public final class TestBackend implements AutoCloseable {
     }
 
     public TestBackend(String name, Handler handler, int port) throws IOException {
+        this(name, handler, new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    }
+
+    /** On a chosen address, e.g. 127.0.0.2 (all of 127/8 is loopback on Linux). */
+    public TestBackend(String name, Handler handler, InetSocketAddress bindTo) throws IOException {
         this.name = name;
         this.handler = handler;
         this.server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+        server.bind(bindTo, 1024);
         this.acceptor = new Thread(this::acceptLoop, "backend-" + name);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -56,7 +61,12 @@ public final class TestBackend implements AutoCloseable {
     }
 
     public String address() {
-        return "127.0.0.1:" + port();
+        return server.getInetAddress().getHostAddress() + ":" + port();
+    }
+
+    /** Connections open now (a connection MoonBeam closed is gone once its serving thread saw the end). */
+    public int openConnections() {
+        return sockets.size();
     }
 
     void handler(Handler newHandler) {
