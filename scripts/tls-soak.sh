@@ -24,6 +24,8 @@ Usage: scripts/tls-soak.sh [options]
   --warmup S       seconds of handshakes before the baseline RSS (default 20)
   --clients K      parallel openssl s_time clients (default 4)
   --provider P     ssl.provider of MoonBeam: native, jdk or auto (default native)
+  --settle S       seconds to wait after the idle connections closed before reading RSS (default
+                   20: MoonBeam trims its heap once 10-15 s after a crowd of connections left)
   --max-seconds S  stop the handshake phase after this long even if N is not reached (default 900)
   --port P         MoonBeam's port (default 29543); the origin uses 29181, the admin 29902
   --help           this text
@@ -33,11 +35,12 @@ EOF
 die() { echo "tls-soak.sh: $*" >&2; exit 1; }
 say() { echo "tls-soak.sh: $*" >&2; }
 
-handshakes=200000 idle=20000 idle_rounds=2 warmup=20 clients=4 provider=native max_seconds=900 port=29543
+handshakes=200000 idle=20000 idle_rounds=2 warmup=20 clients=4 provider=native max_seconds=900 port=29543 settle=20
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --handshakes) need_arg "$@"; handshakes="$2"; shift 2 ;;
     --idle) need_arg "$@"; idle="$2"; shift 2 ;;
+    --settle) need_arg "$@"; settle="$2"; shift 2 ;;
     --idle-rounds) need_arg "$@"; idle_rounds="$2"; shift 2 ;;
     --warmup) need_arg "$@"; warmup="$2"; shift 2 ;;
     --clients) need_arg "$@"; clients="$2"; shift 2 ;;
@@ -133,7 +136,7 @@ for idle_round in $(seq 1 "$idle_rounds"); do
     [ "$sessions_end" = 0 ] && break
     sleep 0.2
   done
-  sleep 3
+  sleep "$settle"
   rss_end=$(rss)
   pooled=$(( $(metric 'moonbeam_buffer_bytes{loop="loop-0"}' | cut -d. -f1) / 1048576 ))
   say "idle round $idle_round: RSS ${rss_idle} MB with $idle connections, ${rss_end} MB after they closed, of which ${pooled} MB pooled buffers; session cache $(metric moonbeam_tls_session_cache_entries) entries"

@@ -74,6 +74,7 @@ public final class MoonBeam implements AutoCloseable {
             });
     private AccessLog accessLog;
     private LoopWatchdog watchdog;
+    private HeapTrimmer heapTrimmer;
     private ClientConnectionLimit clientLimit;
     private BackendQueue queue;
     private DnsDiscovery discovery;
@@ -206,6 +207,8 @@ public final class MoonBeam implements AutoCloseable {
             worker.loop().start();
         }
         proxy.watchdog.start();
+        proxy.heapTrimmer = new HeapTrimmer(proxy.clientLimit::open);
+        proxy.heapTrimmer.start();
         discovery.start(proxy::dnsMembersChanged);
         return proxy;
     }
@@ -560,6 +563,9 @@ public final class MoonBeam implements AutoCloseable {
         }
         if (watchdog != null) {
             watchdog.close();
+        }
+        if (heapTrimmer != null) {
+            heapTrimmer.close();
         }
         if (settings.tls() != null) {
             settings.tls().retire(); // the loops have released every session
