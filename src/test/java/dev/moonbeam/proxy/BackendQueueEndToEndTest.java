@@ -12,8 +12,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,22 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
 class BackendQueueEndToEndTest {
     @TempDir
     Path dir;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
-    }
 
     private ProxyHarness proxy(TestBackend backend, int maxConnections, String queueJson) throws Exception {
-        return track(ProxyHarness.start(dir, 2,
+        return cleanup.track(ProxyHarness.start(dir, 2,
                 "[{\"address\": \"" + backend.address() + "\", \"max_connections\": " + maxConnections + "}]",
                 "\"queue\": " + queueJson));
     }
@@ -47,7 +37,7 @@ class BackendQueueEndToEndTest {
     void aBackendLimitedToTwoNeverSeesMoreThanTwoAndEveryRequestIsServed() throws Exception {
         AtomicInteger concurrent = new AtomicInteger();
         AtomicInteger mostConcurrent = new AtomicInteger();
-        TestBackend backend = track(new TestBackend("limited", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("limited", (request, in, out, socket) -> {
             mostConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
             try {
                 Thread.sleep(20);
@@ -92,12 +82,12 @@ class BackendQueueEndToEndTest {
     @Test
     void aRequestWaitsNoLongerThanTheQueueTimeoutAndGets503WithRetryAfter() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", blockUntil(release)));
+        TestBackend backend = cleanup.track(new TestBackend("slow", blockUntil(release)));
         ProxyHarness proxy = proxy(backend, 1, "{\"timeout\": \"300ms\"}");
-        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
 
-        RawClient waiter = track(proxy.client());
+        RawClient waiter = cleanup.track(proxy.client());
         long started = System.nanoTime();
         HttpMessage response = waiter.get("/waiter");
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -115,18 +105,18 @@ class BackendQueueEndToEndTest {
     @Test
     void waitingRequestsAreServedInArrivalOrderAndOneMoreThanMaxWaitingIsRefusedAtOnce() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", blockUntil(release)));
+        TestBackend backend = cleanup.track(new TestBackend("slow", blockUntil(release)));
         ProxyHarness proxy = proxy(backend, 1, "{\"max_waiting\": 2, \"timeout\": \"20s\"}");
-        RawClient holder = track(proxy.client()).send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
         // One connection per request: the two loops take turns accepting, so they wait on both.
-        RawClient second = track(proxy.client()).send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient second = cleanup.track(proxy.client()).send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
-        RawClient third = track(proxy.client()).send("GET /third HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient third = cleanup.track(proxy.client()).send("GET /third HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 2);
 
         long started = System.nanoTime();
-        HttpMessage refused = track(proxy.client()).get("/fourth");
+        HttpMessage refused = cleanup.track(proxy.client()).get("/fourth");
         assertThat(refused.status()).isEqualTo(503);
         assertThat(refused.header("Retry-After")).isEqualTo("1");
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("refused at once").isLessThan(2000);
@@ -142,15 +132,15 @@ class BackendQueueEndToEndTest {
     @Test
     void aClientThatLeavesWhileWaitingGivesUpItsPlaceAndNoSlotIsLost() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", blockUntil(release)));
+        TestBackend backend = cleanup.track(new TestBackend("slow", blockUntil(release)));
         ProxyHarness proxy = proxy(backend, 1, "{\"timeout\": \"20s\"}");
-        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
-        RawClient leaver = track(proxy.client()).send("GET /leaver HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient leaver = cleanup.track(proxy.client()).send("GET /leaver HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
         leaver.close();
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 0);
-        RawClient stayer = track(proxy.client()).send("GET /stayer HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient stayer = cleanup.track(proxy.client()).send("GET /stayer HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
 
         release.countDown();
@@ -158,14 +148,14 @@ class BackendQueueEndToEndTest {
         assertThat(stayer.response().status()).isEqualTo(200);
         assertThat(backend.received).extracting(HttpMessage::target).containsExactly("/holder", "/stayer");
         // The slot is whole again: a new request goes straight through.
-        assertThat(track(proxy.client()).get("/after").status()).isEqualTo(200);
+        assertThat(cleanup.track(proxy.client()).get("/after").status()).isEqualTo(200);
         awaitCondition(() -> proxy.proxy.routing().current().backends().get(0).inflight() == 0);
     }
 
     @Test
     void aReloadThatRaisesTheLimitLetsWaitingRequestsThrough() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("slow", (request, in, out, socket) -> {
             if (request.target().equals("/holder")) {
                 blockUntil(release).handle(request, in, out, socket);
             } else {
@@ -173,9 +163,9 @@ class BackendQueueEndToEndTest {
             }
         }));
         ProxyHarness proxy = proxy(backend, 1, "{\"timeout\": \"20s\"}");
-        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
-        RawClient waiter = track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient waiter = cleanup.track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
 
         java.nio.file.Files.writeString(proxy.config.source(), java.nio.file.Files.readString(proxy.config.source())
@@ -190,16 +180,16 @@ class BackendQueueEndToEndTest {
     @Test
     void withEveryBackendDownANewRequestIsRefusedAtOnceEvenIfOthersWait() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", blockUntil(release)));
+        TestBackend backend = cleanup.track(new TestBackend("slow", blockUntil(release)));
         ProxyHarness proxy = proxy(backend, 1, "{\"timeout\": \"5s\"}");
-        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
-        RawClient waiter = track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient waiter = cleanup.track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length") == 1);
         // The only backend goes down, as a passive failure or a health check would mark it.
         proxy.proxy.routing().current().backends().get(0).markFailed(System.nanoTime());
         long started = System.nanoTime();
-        assertThat(track(proxy.client()).get("/late").status()).isEqualTo(503);
+        assertThat(cleanup.track(proxy.client()).get("/late").status()).isEqualTo(503);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("no backend is up: 503 at once").isLessThan(2000);
         assertThat(metric(proxy.proxy.metrics().prometheus(), "moonbeam_queue_length")).as("the waiter keeps its place")
                 .isEqualTo(1);

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,24 +18,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ClientConnectionLimitTest {
     @TempDir
     Path dir;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
-    }
 
     @Test
     void pastTheLimitNewClientsWaitInTheBacklogUntilAConnectionCloses() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("slow", (request, in, out, socket) -> {
             try {
                 release.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -43,15 +33,15 @@ class ClientConnectionLimitTest {
             }
             TestBackend.respond(out, 200, "done".getBytes());
         }));
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 2, "[\"" + backend.address() + "\"]",
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 2, "[\"" + backend.address() + "\"]",
                 "\"limits\": {\"max_client_connections\": 3}"));
         List<RawClient> busy = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            busy.add(track(proxy.client()).send("GET /busy HTTP/1.1\r\nHost: t\r\n\r\n"));
+            busy.add(cleanup.track(proxy.client()).send("GET /busy HTTP/1.1\r\nHost: t\r\n\r\n"));
         }
         awaitCondition(() -> backend.inProgress.get() == 3);
 
-        RawClient waiting = track(proxy.client()); // the kernel completes the handshake; MoonBeam does not accept
+        RawClient waiting = cleanup.track(proxy.client()); // the kernel completes the handshake; MoonBeam does not accept
         waiting.send("GET /waiting HTTP/1.1\r\nHost: t\r\n\r\n");
         Thread.sleep(400);
         assertThat(backend.requests.get()).as("the fourth request must not reach the backend yet").isEqualTo(3);
@@ -75,18 +65,18 @@ class ClientConnectionLimitTest {
 
     @Test
     void atTheLimitTheLongestIdleKeepAliveConnectionIsClosedToMakeRoom() throws Exception {
-        TestBackend backend = track(new TestBackend("a", TestBackend.named("a")));
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+        TestBackend backend = cleanup.track(new TestBackend("a", TestBackend.named("a")));
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
                 "\"limits\": {\"max_client_connections\": 3}"));
         List<RawClient> idle = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            RawClient client = track(proxy.client());
+            RawClient client = cleanup.track(proxy.client());
             assertThat(client.get("/first").status()).isEqualTo(200);
             idle.add(client);
             Thread.sleep(30); // distinct idle ages: the first is idle longest
         }
 
-        RawClient newcomer = track(proxy.client());
+        RawClient newcomer = cleanup.track(proxy.client());
         assertThat(newcomer.get("/new").status()).isEqualTo(200);
 
         assertThat(idle.get(0).isClosedByPeer()).as("the longest-idle connection made room").isTrue();
@@ -98,7 +88,7 @@ class ClientConnectionLimitTest {
     @Test
     void aRaisedLimitOnReloadLetsTheWaitingClientsIn() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("a", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> {
             if (request.target().equals("/hold")) {
                 try {
                     release.await(10, TimeUnit.SECONDS);
@@ -108,11 +98,11 @@ class ClientConnectionLimitTest {
             }
             TestBackend.respond(out, 200, "ok");
         }));
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
                 "\"limits\": {\"max_client_connections\": 1}"));
-        RawClient holder = track(proxy.client()).send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n"); // busy, never reclaimed
+        RawClient holder = cleanup.track(proxy.client()).send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n"); // busy, never reclaimed
         awaitCondition(() -> backend.inProgress.get() == 1);
-        RawClient waiting = track(proxy.client()).send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient waiting = cleanup.track(proxy.client()).send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
         Thread.sleep(300);
         assertThat(backend.requests.get()).isEqualTo(1);
 

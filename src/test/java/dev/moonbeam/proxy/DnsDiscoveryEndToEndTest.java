@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,22 +32,12 @@ class DnsDiscoveryEndToEndTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
     /** What the stand-in resolver answers for NAME now; null = the lookup fails. */
     private final AtomicReference<List<InetAddress>> records = new AtomicReference<>();
     private final AtomicInteger lookups = new AtomicInteger();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
-    }
 
     private List<InetAddress> resolve(String host) throws IOException {
         lookups.incrementAndGet();
@@ -68,12 +57,12 @@ class DnsDiscoveryEndToEndTest {
         InetAddress firstAddress = InetAddress.getByName("127.0.0.2");
         InetAddress secondAddress = InetAddress.getByName("127.0.0.3");
         records.set(List.of(firstAddress));
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1,
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1,
                 "[{\"address\": \"" + NAME + ":" + first.port() + "\", \"resolve\": \"dns\", \"resolve_interval\": \"1s\","
                         + " \"weight\": 3}]", "", i -> RequestListener.NONE, this::resolve));
 
         // Resolved before listening: the first request already has a member.
-        assertThat(track(proxy.client()).get("/one").bodyText()).isEqualTo("127.0.0.2");
+        assertThat(cleanup.track(proxy.client()).get("/one").bodyText()).isEqualTo("127.0.0.2");
         assertThat(names(proxy)).containsExactly(NAME + ":" + first.port() + "@127.0.0.2");
         assertThat(proxy.proxy.routing().current().backends()).allSatisfy(b -> assertThat(b.spec().weight()).isEqualTo(3));
 
@@ -89,7 +78,7 @@ class DnsDiscoveryEndToEndTest {
         assertThat(servedBy).containsExactlyInAnyOrder("127.0.0.2", "127.0.0.3");
 
         // A request in flight on the first member, which then leaves the records.
-        RawClient slow = track(proxy.client()).send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient slow = cleanup.track(proxy.client()).send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> first.inProgress.get() == 1, 5);
         records.set(List.of(secondAddress));
         awaitCondition(() -> names(proxy).size() == 1, 5);
@@ -120,16 +109,16 @@ class DnsDiscoveryEndToEndTest {
 
     @Test
     void aNameThatDoesNotResolveAtStartGives503UntilItDoes() throws Exception {
-        TestBackend member = track(new TestBackend("late", (request, in, out, socket) -> TestBackend.respond(out, 200, "late"),
+        TestBackend member = cleanup.track(new TestBackend("late", (request, in, out, socket) -> TestBackend.respond(out, 200, "late"),
                 new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0)));
         records.set(null);
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1,
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1,
                 "[{\"address\": \"" + NAME + ":" + member.port() + "\", \"resolve\": \"dns\", \"resolve_interval\": \"1s\"}]",
                 "", i -> RequestListener.NONE, this::resolve));
-        assertThat(track(proxy.client()).get("/").status()).isEqualTo(503);
+        assertThat(cleanup.track(proxy.client()).get("/").status()).isEqualTo(503);
         records.set(List.of(InetAddress.getByName("127.0.0.2")));
         awaitCondition(() -> names(proxy).size() == 1, 5);
-        assertThat(track(proxy.client()).get("/").bodyText()).isEqualTo("late");
+        assertThat(cleanup.track(proxy.client()).get("/").bodyText()).isEqualTo("late");
     }
 
     /** Two members on one port, at 127.0.0.2 and 127.0.0.3, answering with their own address. */
@@ -145,13 +134,13 @@ class DnsDiscoveryEndToEndTest {
             TestBackend.respond(out, 200, socket.getLocalAddress().getHostAddress());
         };
         for (int attempt = 0; attempt < 10; attempt++) {
-            TestBackend first = track(new TestBackend("first", handler, new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0)));
+            TestBackend first = cleanup.track(new TestBackend("first", handler, new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0)));
             try (ServerSocket probe = new ServerSocket()) {
                 probe.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.3"), first.port()));
             } catch (IOException taken) {
                 continue; // the port is in use on 127.0.0.3: try another
             }
-            TestBackend second = track(new TestBackend("second", handler,
+            TestBackend second = cleanup.track(new TestBackend("second", handler,
                     new InetSocketAddress(InetAddress.getByName("127.0.0.3"), first.port())));
             return new TestBackend[] {first, second};
         }

@@ -16,13 +16,12 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,29 +34,19 @@ class ProxyProtocolEndToEndTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
     /** The client address of every finished request, as the access log would write it. */
     private final BlockingQueue<String> loggedClients = new LinkedBlockingQueue<>();
     private TestBackend backend;
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
-    }
 
     /** A proxy whose PROXY protocol section is {@code proxyProtocolJson}, in front of an echoing backend. */
     private ProxyHarness proxy(String proxyProtocolJson, String moreJson) throws Exception {
-        backend = track(new TestBackend("echo", (request, in, out, socket) ->
+        backend = cleanup.track(new TestBackend("echo", (request, in, out, socket) ->
                 TestBackend.respond(out, 200, "xff=" + request.header("X-Forwarded-For"))));
         RequestListener recorder = record -> loggedClients.add(new String(record.clientAddress, StandardCharsets.US_ASCII));
-        return track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+        return cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
                 "\"proxy_protocol\": " + proxyProtocolJson + (moreJson.isEmpty() ? "" : ", " + moreJson), i -> recorder));
     }
 
@@ -68,7 +57,7 @@ class ProxyProtocolEndToEndTest {
     @Test
     void aV1HeaderFromAListedBalancerGivesTheClientAddressToTheBackendAndTheLog() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"127.0.0.0/8\"]}", "");
-        RawClient client = track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
+        RawClient client = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
         HttpMessage response = client.response();
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.bodyText()).isEqualTo("xff=203.0.113.7");
@@ -82,7 +71,7 @@ class ProxyProtocolEndToEndTest {
     void aV2HeaderSentOneByteAtATimeIsReadWithoutTakingTheRequestsBytes() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"127.0.0.1\"]}", "");
         byte[] header = v2(0x21, 0x21, inet6("2001:db8::7", 40000, "2001:db8::1", 443));
-        RawClient client = track(proxy.client());
+        RawClient client = cleanup.track(proxy.client());
         for (byte b : header) {
             client.send(new byte[] {b});
             Thread.sleep(2);
@@ -94,14 +83,14 @@ class ProxyProtocolEndToEndTest {
     void aV2LocalHeaderKeepsTheBalancersOwnAddress() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"127.0.0.0/8\"]}", "");
         byte[] local = v2(0x20, 0x00, new byte[0]);
-        RawClient check = track(proxy.client()).send(local).send(REQUEST);
+        RawClient check = cleanup.track(proxy.client()).send(local).send(REQUEST);
         assertThat(check.response().bodyText()).isEqualTo("xff=127.0.0.1");
     }
 
     @Test
     void aListedBalancerWithoutAHeaderIsRefusedAndCounted() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"127.0.0.0/8\"]}", "");
-        RawClient client = track(proxy.client()).send(REQUEST);
+        RawClient client = cleanup.track(proxy.client()).send(REQUEST);
         assertThat(client.isClosedByPeer()).isTrue();
         assertThat(backend.requests.get()).isZero();
         assertThat(metric(proxy, "moonbeam_proxy_protocol_refused_total{reason=\"missing\"}")).isEqualTo(1);
@@ -111,38 +100,38 @@ class ProxyProtocolEndToEndTest {
     void malformedTruncatedAndLyingHeadersAreRefusedAndCounted() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"127.0.0.0/8\"]}", "\"timeouts\": {\"client_head\": \"400ms\"}");
         // Malformed: closed at once.
-        RawClient malformed = track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 99999 443\r\n" + REQUEST);
+        RawClient malformed = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 99999 443\r\n" + REQUEST);
         assertThat(malformed.isClosedByPeer()).isTrue();
         // Truncated: the balancer closes mid-header.
-        RawClient truncated = track(proxy.client()).send("PROXY TCP4 203.0.1");
+        RawClient truncated = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.1");
         truncated.socket.shutdownOutput();
         assertThat(truncated.isClosedByPeer()).isTrue();
         // Lying: announces more bytes than it sends, then waits.
         byte[] address = inet4("203.0.113.7", 1, "192.0.2.1", 443, new byte[0]);
-        RawClient lying = track(proxy.client()).send(v2(0x21, 0x11, 200, address));
+        RawClient lying = cleanup.track(proxy.client()).send(v2(0x21, 0x11, 200, address));
         long started = System.nanoTime();
         assertThat(lying.isClosedByPeer()).isTrue();
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("closed after client_head").isLessThan(5000);
         // A TLV that claims to run past the header.
         byte[] tlv = inet4("203.0.113.7", 1, "192.0.2.1", 443, new byte[] {0x04, 0x00, 0x20, 'x'});
-        RawClient overlong = track(proxy.client()).send(v2(0x21, 0x11, tlv));
+        RawClient overlong = cleanup.track(proxy.client()).send(v2(0x21, 0x11, tlv));
         assertThat(overlong.isClosedByPeer()).isTrue();
 
         assertThat(metric(proxy, "moonbeam_proxy_protocol_refused_total{reason=\"invalid\"}")).isEqualTo(3);
         assertThat(metric(proxy, "moonbeam_proxy_protocol_refused_total{reason=\"timeout\"}")).isEqualTo(1);
         assertThat(backend.requests.get()).isZero();
         // The loop is fine: a proper header still works.
-        RawClient good = track(proxy.client()).send("PROXY TCP4 203.0.113.9 192.0.2.1 1 443\r\n" + REQUEST);
+        RawClient good = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.113.9 192.0.2.1 1 443\r\n" + REQUEST);
         assertThat(good.response().bodyText()).isEqualTo("xff=203.0.113.9");
     }
 
     @Test
     void aHeaderFromAClientNotListedIsRefusedWhilePlainRequestsFromItAreServed() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"10.0.0.0/8\"]}", "");
-        RawClient forger = track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
+        RawClient forger = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
         assertThat(forger.isClosedByPeer()).isTrue();
         assertThat(metric(proxy, "moonbeam_proxy_protocol_refused_total{reason=\"untrusted_source\"}")).isEqualTo(1);
-        RawClient direct = track(proxy.client()).send(REQUEST);
+        RawClient direct = cleanup.track(proxy.client()).send(REQUEST);
         assertThat(direct.response().bodyText()).isEqualTo("xff=127.0.0.1");
         assertThat(backend.requests.get()).isEqualTo(1);
     }
@@ -164,14 +153,14 @@ class ProxyProtocolEndToEndTest {
     @Test
     void aBackendWithSendProxyProtocolGetsAV2HeaderNamingTheClientOnEveryConnection() throws Exception {
         BlockingQueue<String> seen = new LinkedBlockingQueue<>();
-        ServerSocket origin = track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+        ServerSocket origin = cleanup.track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
         Thread server = new Thread(() -> serveProxiedOrigin(origin, seen), "proxied-origin");
         server.setDaemon(true);
         server.start();
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1,
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1,
                 "[{\"address\": \"127.0.0.1:" + origin.getLocalPort() + "\", \"send_proxy_protocol\": true}]",
                 "\"proxy_protocol\": {\"from\": [\"127.0.0.1\"]}"));
-        RawClient client = track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
+        RawClient client = cleanup.track(proxy.client()).send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
         assertThat(client.response().status()).isEqualTo(200);
         assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("/203.0.113.7:51000 -> /192.0.2.1:443 GET /who HTTP/1.1");
         // The next request gets a new connection with its own header: one carrying a client is never shared.
@@ -183,21 +172,21 @@ class ProxyProtocolEndToEndTest {
     /** Regression: FIN went missing on connections whose first bytes passed through the header reader. */
     @Test
     void aCloseDelimitedResponseEndsAtOnceForClientsThatCameThroughTheHeaderReader() throws Exception {
-        TestBackend closing = track(new TestBackend("close-delimited", (request, in, out, socket) -> {
+        TestBackend closing = cleanup.track(new TestBackend("close-delimited", (request, in, out, socket) -> {
             out.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             socket.close();
         }));
-        ProxyHarness proxy = track(ProxyHarness.start(dir, 1, "[\"" + closing.address() + "\"]",
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + closing.address() + "\"]",
                 "\"proxy_protocol\": {\"from\": [\"10.0.0.0/8\", \"127.0.0.2\"]}"));
         for (String preamble : new String[] {"", null}) {
             RawClient client;
             if (preamble == null) {
                 // A listed balancer, from 127.0.0.2, with a v1 header.
-                client = track(new RawClient(proxy.port(), "127.0.0.2"))
+                client = cleanup.track(new RawClient(proxy.port(), "127.0.0.2"))
                         .send("PROXY TCP4 203.0.113.7 192.0.2.1 1 443\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
             } else {
-                client = track(proxy.client()).send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+                client = cleanup.track(proxy.client()).send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
             }
             long started = System.nanoTime();
             String received = new String(client.in.readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -211,10 +200,10 @@ class ProxyProtocolEndToEndTest {
     @Test
     void silentConnectionsAtTheClientLimitAreReclaimedForANewClient() throws Exception {
         ProxyHarness proxy = proxy("{\"from\": [\"10.0.0.0/8\"]}", "\"limits\": {\"max_client_connections\": 2}");
-        track(proxy.client());
-        track(proxy.client());
+        cleanup.track(proxy.client());
+        cleanup.track(proxy.client());
         Thread.sleep(300);
-        RawClient third = track(proxy.client());
+        RawClient third = cleanup.track(proxy.client());
         third.socket.setSoTimeout(5000);
         assertThat(third.get("/").status()).isEqualTo(200);
     }

@@ -8,15 +8,13 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,25 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
 class TerminationReasonTest {
     @TempDir
     Path dir;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
     /** "status reason" of every finished request, in the order the loops reported them. */
     private final BlockingQueue<String> finished = new LinkedBlockingQueue<>();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
-    }
 
     private ProxyHarness proxy(String backendsJson, String extraJson) throws Exception {
         RequestListener recorder = record -> finished.add(record.status + " " + record.termination.label());
-        return track(ProxyHarness.start(dir, 1, backendsJson, extraJson, i -> recorder));
+        return cleanup.track(ProxyHarness.start(dir, 1, backendsJson, extraJson, i -> recorder));
     }
 
     private ProxyHarness proxy(TestBackend backend, String extraJson) throws Exception {
@@ -59,26 +47,26 @@ class TerminationReasonTest {
 
     @Test
     void aRelayedResponseIsCompleted() throws Exception {
-        TestBackend backend = track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 404, "no")));
+        TestBackend backend = cleanup.track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 404, "no")));
         ProxyHarness proxy = proxy(backend, "");
-        assertThat(track(proxy.client()).get("/x").status()).isEqualTo(404);
+        assertThat(cleanup.track(proxy.client()).get("/x").status()).isEqualTo(404);
         assertThat(nextTermination()).isEqualTo("404 completed");
         assertReasonCount(proxy, "completed", 1);
     }
 
     @Test
     void malformedAndOversizedRequestsAreBadRequestAndLimitReached() throws Exception {
-        TestBackend backend = track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 200, "ok")));
+        TestBackend backend = cleanup.track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 200, "ok")));
         ProxyHarness proxy = proxy(backend, "");
-        RawClient noHost = track(proxy.client()).send("GET / HTTP/1.1\r\n\r\n");
+        RawClient noHost = cleanup.track(proxy.client()).send("GET / HTTP/1.1\r\n\r\n");
         assertThat(noHost.response().status()).isEqualTo(400);
         assertThat(nextTermination()).isEqualTo("400 bad_request");
 
-        RawClient longLine = track(proxy.client()).send("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient longLine = cleanup.track(proxy.client()).send("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: t\r\n\r\n");
         assertThat(longLine.response().status()).isEqualTo(414);
         assertThat(nextTermination()).isEqualTo("414 limit_reached");
 
-        RawClient connect = track(proxy.client()).send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        RawClient connect = cleanup.track(proxy.client()).send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
         assertThat(connect.response().status()).isEqualTo(501);
         assertThat(nextTermination()).isEqualTo("501 bad_request");
         assertThat(backend.requests.get()).isZero();
@@ -88,9 +76,9 @@ class TerminationReasonTest {
 
     @Test
     void aStalledHeadIsAClientTimeout() throws Exception {
-        TestBackend backend = track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 200, "ok")));
+        TestBackend backend = cleanup.track(new TestBackend("ok", (request, in, out, socket) -> TestBackend.respond(out, 200, "ok")));
         ProxyHarness proxy = proxy(backend, "\"timeouts\": {\"client_head\": \"300ms\"}");
-        RawClient slow = track(proxy.client()).send("GET / HTTP/1.1\r\nHost: t\r\n");
+        RawClient slow = cleanup.track(proxy.client()).send("GET / HTTP/1.1\r\nHost: t\r\n");
         assertThat(slow.response().status()).isEqualTo(408);
         assertThat(nextTermination()).isEqualTo("408 client_timeout");
     }
@@ -98,7 +86,7 @@ class TerminationReasonTest {
     @Test
     void aClientThatResetsBeforeItsResponseIsClientClosed() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("slow", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("slow", (request, in, out, socket) -> {
             await(release);
             TestBackend.respond(out, 200, "late");
         }));
@@ -119,16 +107,16 @@ class TerminationReasonTest {
             closedPort = probe.getLocalPort();
         }
         ProxyHarness proxy = proxy("[\"127.0.0.1:" + closedPort + "\"]", "");
-        assertThat(track(proxy.client()).get("/").status()).isEqualTo(502);
+        assertThat(cleanup.track(proxy.client()).get("/").status()).isEqualTo(502);
         assertThat(nextTermination()).isEqualTo("502 backend_connect_failed");
-        assertThat(track(proxy.client()).get("/").status()).isEqualTo(503);
+        assertThat(cleanup.track(proxy.client()).get("/").status()).isEqualTo(503);
         assertThat(nextTermination()).isEqualTo("503 no_backend");
         assertBackendErrors(proxy, 1); // a connect failure counts against the backend
     }
 
     @Test
     void aBackendThatClosesIsBackendResetBeforeAndAfterTheResponseBegan() throws Exception {
-        TestBackend backend = track(new TestBackend("breaking", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("breaking", (request, in, out, socket) -> {
             if (request.target().equals("/cut")) {
                 out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -136,10 +124,10 @@ class TerminationReasonTest {
             socket.close();
         }));
         ProxyHarness proxy = proxy(backend, "");
-        assertThat(track(proxy.client()).get("/nothing").status()).isEqualTo(502);
+        assertThat(cleanup.track(proxy.client()).get("/nothing").status()).isEqualTo(502);
         assertThat(nextTermination()).isEqualTo("502 backend_reset");
 
-        RawClient cut = track(proxy.client()).send("GET /cut HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient cut = cleanup.track(proxy.client()).send("GET /cut HTTP/1.1\r\nHost: t\r\n\r\n");
         String received = new String(cut.in.readAllBytes(), StandardCharsets.US_ASCII);
         assertThat(received).startsWith("HTTP/1.1 200").endsWith("only part");
         assertThat(nextTermination()).as("the backend's status stays in the log").isEqualTo("200 backend_reset");
@@ -147,21 +135,21 @@ class TerminationReasonTest {
 
     @Test
     void anInvalidResponseIsBackendInvalidResponse() throws Exception {
-        TestBackend backend = track(new TestBackend("garbage", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("garbage", (request, in, out, socket) -> {
             out.write("HTTP/1.1 2OO OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
         }));
         ProxyHarness proxy = proxy(backend, "");
-        assertThat(track(proxy.client()).get("/").status()).isEqualTo(502);
+        assertThat(cleanup.track(proxy.client()).get("/").status()).isEqualTo(502);
         assertThat(nextTermination()).isEqualTo("502 backend_invalid_response");
     }
 
     @Test
     void aSilentBackendIsBackendTimeout() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("silent", (request, in, out, socket) -> await(release)));
+        TestBackend backend = cleanup.track(new TestBackend("silent", (request, in, out, socket) -> await(release)));
         ProxyHarness proxy = proxy(backend, "\"timeouts\": {\"backend_response\": \"300ms\"}");
-        assertThat(track(proxy.client()).get("/").status()).isEqualTo(504);
+        assertThat(cleanup.track(proxy.client()).get("/").status()).isEqualTo(504);
         assertThat(nextTermination()).isEqualTo("504 backend_timeout");
         assertBackendErrors(proxy, 1);
         release.countDown();
@@ -170,17 +158,17 @@ class TerminationReasonTest {
     @Test
     void aFullQueueAndAnExpiredWaitAreQueueFullAndQueueTimeout() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("one-at-a-time", (request, in, out, socket) -> {
+        TestBackend backend = cleanup.track(new TestBackend("one-at-a-time", (request, in, out, socket) -> {
             await(release);
             TestBackend.respond(out, 200, "ok");
         }));
         ProxyHarness proxy = proxy("[{\"address\": \"" + backend.address() + "\", \"max_connections\": 1}]",
                 "\"queue\": {\"max_waiting\": 1, \"timeout\": \"400ms\"}");
-        RawClient holder = track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /holder HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
-        RawClient waiter = track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient waiter = cleanup.track(proxy.client()).send("GET /waiter HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> proxy.proxy.metrics().prometheus().contains("\nmoonbeam_queue_length 1"));
-        assertThat(track(proxy.client()).get("/overflow").status()).isEqualTo(503);
+        assertThat(cleanup.track(proxy.client()).get("/overflow").status()).isEqualTo(503);
         assertThat(nextTermination()).isEqualTo("503 queue_full");
         assertThat(waiter.response().status()).isEqualTo(503);
         assertThat(nextTermination()).isEqualTo("503 queue_timeout");
@@ -193,9 +181,9 @@ class TerminationReasonTest {
     @Test
     void aRequestCutOffWhenTheDrainTimeRunsOutIsShutdown() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        TestBackend backend = track(new TestBackend("endless", (request, in, out, socket) -> await(release)));
+        TestBackend backend = cleanup.track(new TestBackend("endless", (request, in, out, socket) -> await(release)));
         ProxyHarness proxy = proxy(backend, "");
-        RawClient stuck = track(proxy.client()).send("GET /forever HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawClient stuck = cleanup.track(proxy.client()).send("GET /forever HTTP/1.1\r\nHost: t\r\n\r\n");
         awaitCondition(() -> backend.inProgress.get() == 1);
         proxy.proxy.drainAndClose(Duration.ofMillis(300));
         assertThat(nextTermination()).isEqualTo("503 shutdown");
