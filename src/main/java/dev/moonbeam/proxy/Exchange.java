@@ -301,7 +301,7 @@ final class Exchange {
             queue.timedOut();
             LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
             state = State.IDLE;
-            record.queueNanos = System.nanoTime() - record.startNanos;
+            recordQueueWait();
             finish(503, Termination.QUEUE_TIMEOUT);
             client.progress();
         }
@@ -322,13 +322,18 @@ final class Exchange {
             return;
         }
         worker.loop().timers().cancel(timeout);
-        record.queueNanos = System.nanoTime() - record.startNanos;
+        recordQueueWait();
         if (!startOn(slot, freshAfterQueue)) {
             attach(slot);
         }
         if (client != null) {
             client.progress();
         }
+    }
+
+    /** The request's time in the queue ends now; counted from the request's start (a retry that queued also counts its first attempt). */
+    private void recordQueueWait() {
+        record.queueNanos = System.nanoTime() - record.startNanos;
     }
 
     /** Brings a grant from the thread that freed the slot to this exchange's loop; one per ticket. */
@@ -344,7 +349,7 @@ final class Exchange {
     /** Leaves the queue when the request ends while waiting (client gone, shutdown). */
     private void leaveQueue() {
         if (state == State.QUEUED) {
-            record.queueNanos = System.nanoTime() - record.startNanos; // its wait counts too
+            recordQueueWait(); // its wait counts too
         }
         if (state == State.QUEUED && ticket != null && !worker.queue().cancel(ticket)) {
             // A slot is on its way to this ticket: onSlotGranted will pass it on. A new request on
