@@ -1,8 +1,12 @@
 package dev.moonbeam.proxy;
 
+import dev.moonbeam.http.BodyKind;
 import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.http.ForwardContext;
+import dev.moonbeam.http.HeadRewriter;
+import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
+import dev.moonbeam.http.RedirectResponse;
 import dev.moonbeam.http.RequestParser;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.IoHandler;
@@ -39,7 +43,7 @@ import java.nio.channels.SocketChannel;
  * <p>Everything happens in {@link #progress()}, which moves bytes as far as they can go in every
  * direction and then sets the interest ops for what it waits on. Loop-owned.
  */
-final class ClientConnection implements IoHandler, IdleConnection {
+final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED }
 
     private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
@@ -82,6 +86,8 @@ final class ClientConnection implements IoHandler, IdleConnection {
     /** False once a read came back short: the socket is drained until the selector says otherwise. */
     private boolean socketReadable = true;
     private int interestOps = SelectionKey.OP_READ;
+    /** The last response head (or redirect) told the client this connection closes after it. */
+    private boolean closeAfterResponse;
 
     /**
      * @param client    the client's address: the peer's, or the one a PROXY header carried
@@ -149,18 +155,20 @@ final class ClientConnection implements IoHandler, IdleConnection {
         return connection;
     }
 
-    // ---- accessors for the Exchange ----
+    // ---- the request, for the Exchange ----
 
-    RequestParser parser() {
+    @Override
+    public RequestParser parser() {
         return parser;
     }
 
-    ForwardContext forward() {
+    @Override
+    public ForwardContext forward() {
         return forward;
     }
 
-    /** The client's address and port (as a PROXY header gave it, else the peer's). */
-    InetSocketAddress client() {
+    @Override
+    public InetSocketAddress client() {
         return client;
     }
 
@@ -168,7 +176,8 @@ final class ClientConnection implements IoHandler, IdleConnection {
      * The address the client connected to (as a PROXY header gave it, else this socket's; the
      * wildcard address if the socket can no longer say, since it is failing anyway).
      */
-    InetSocketAddress local() {
+    @Override
+    public InetSocketAddress local() {
         if (local != null) {
             return local;
         }
@@ -183,29 +192,103 @@ final class ClientConnection implements IoHandler, IdleConnection {
         return state;
     }
 
+    @Override
+    public ByteBuffer in() {
+        return in;
+    }
+
+    @Override
+    public boolean inputClosed() {
+        return inputClosed;
+    }
+
+    // ---- the response, from the Exchange ----
+
+    @Override
+    public boolean readyForResponseHead() {
+        return !hasPendingOutput();
+    }
+
+    @Override
+    public int writeResponseHead(HttpHead request, HttpHead response) {
+        // While draining, every response says Connection: close, so the client goes elsewhere.
+        HeadRewriter.ClientPersistence persistence = worker.isDraining()
+                ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
+        ByteBuffer target = out();
+        int before = target.position();
+        if (HeadRewriter.writeResponse(request, response, persistence, target) != HeadRewriter.Result.WRITTEN) {
+            return -1;
+        }
+        closeAfterResponse = persistence == HeadRewriter.ClientPersistence.CLOSE
+                || !HeadRewriter.clientKeepAlive(request, response);
+        return target.position() - before;
+    }
+
+    @Override
+    public int responseRoom() {
+        return outRoom();
+    }
+
+    @Override
+    public void writeResponseBody(ByteBuffer source) {
+        out().put(source); // HTTP/1.1 relays the backend's framing as it is
+    }
+
+    @Override
+    public int writeRedirect(int httpsPort) {
+        HttpHead head = parser.head();
+        // A request body would have to be read and thrown away first; closing is simpler and rare.
+        boolean close = !head.isKeepAlive() || head.bodyKind() != BodyKind.NONE || worker.isDraining();
+        ByteBuffer target = out();
+        int before = target.position();
+        if (!RedirectResponse.write(head, httpsPort, close, target)) {
+            return -1;
+        }
+        closeAfterResponse = close;
+        return target.position() - before;
+    }
+
+    @Override
+    public boolean hasUnsentResponse() {
+        return hasPendingOutput();
+    }
+
+    @Override
+    public void responseComplete(boolean requestComplete) {
+        // A request whose body was not all read leaves bytes that are not a next request.
+        exchangeFinished(requestComplete && !closeAfterResponse);
+    }
+
+    @Override
+    public int writeTunnel(ByteBuffer from) {
+        from.flip();
+        try {
+            return BufferPool.copyWhatFits(from, out());
+        } finally {
+            from.compact();
+        }
+    }
+
+    @Override
+    public void tunnelFinished() {
+        exchangeFinished(false);
+    }
+
     /** The buffer of bytes going to the client, acquired on demand. */
-    ByteBuffer out() {
+    private ByteBuffer out() {
         if (out == null) {
             out = buffers().acquire();
         }
         return out;
     }
 
-    boolean hasPendingOutput() {
+    private boolean hasPendingOutput() {
         return out != null && out.position() > 0;
     }
 
     /** Room left for bytes to the client; a whole buffer when none is held. */
-    int outRoom() {
+    private int outRoom() {
         return out == null ? buffers().bufferSize() : out.remaining();
-    }
-
-    ByteBuffer in() {
-        return in;
-    }
-
-    boolean inputClosed() {
-        return inputClosed;
     }
 
     // ---- events ----
@@ -234,7 +317,8 @@ final class ClientConnection implements IoHandler, IdleConnection {
     }
 
     /** Moves bytes in every direction as far as they go now, then waits for what is missing. */
-    void progress() {
+    @Override
+    public void progress() {
         try {
             for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED; round++) {
                 boolean moved = flushOut();
@@ -458,7 +542,8 @@ final class ClientConnection implements IoHandler, IdleConnection {
     }
 
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
-    void exchangeFinished(boolean keepAlive) {
+    private void exchangeFinished(boolean keepAlive) {
+        closeAfterResponse = false;
         // keepAlive is what the response told the client. A drain that began while it was on its
         // way does not close under the client's next request: the idle timer below is then the
         // drain's short grace, and that request is answered with Connection: close.
@@ -493,13 +578,15 @@ final class ClientConnection implements IoHandler, IdleConnection {
         }
     }
 
-    void enterTunnel() {
+    @Override
+    public void enterTunnel() {
         state = State.TUNNEL;
         disarm();
     }
 
     /** Sends a canned error response (if the status has one) and closes after it is flushed. */
-    void respondAndClose(int status) {
+    @Override
+    public void respondAndClose(int status) {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }

@@ -7,7 +7,6 @@ import dev.moonbeam.balance.LoadBalancer;
 import dev.moonbeam.http.HeadRewriter;
 import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
-import dev.moonbeam.http.RedirectResponse;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.http.ResponseParser;
 import dev.moonbeam.http.ErrorResponses;
@@ -46,7 +45,7 @@ final class Exchange {
     private static final long QUEUE_RECHECK_NANOS = 100_000_000L;
 
     private final Worker worker;
-    private ClientConnection client;
+    private ClientSide client;
     private ProxySettings settings;
     private ResponseParser responseParser;
     private final Timeout timeout = new Timeout(this::onTimeout);
@@ -57,8 +56,6 @@ final class Exchange {
     private int attempts;
     private boolean retried;
     private boolean requestComplete;
-    /** The response head told the client Connection: close because the loop was draining. */
-    private boolean closeSentForDrain;
     private long requestBodyForwarded;
     /** Bytes of the response already handed to the client (head included). */
     private long responseBytesRelayed;
@@ -85,7 +82,7 @@ final class Exchange {
      * live in the worker's pool while their connection is idle, so ten thousand idle keep-alive
      * clients do not each keep a response parser.
      */
-    void bind(ClientConnection newClient, ProxySettings newSettings, byte[] clientAddress) {
+    void bind(ClientSide newClient, ProxySettings newSettings, byte[] clientAddress) {
         client = newClient;
         if (responseParser == null || !newSettings.responseLimits().equals(settings.responseLimits())) {
             responseParser = new ResponseParser(newSettings.responseLimits());
@@ -123,7 +120,6 @@ final class Exchange {
         attempts = 0;
         retried = false;
         requestComplete = false;
-        closeSentForDrain = false;
         requestBodyForwarded = 0;
         responseBytesRelayed = 0;
         responseBytesReceived = 0;
@@ -144,19 +140,16 @@ final class Exchange {
 
     /** The plain listener only redirects: a 301 to the same host and target over HTTPS. */
     private void redirectToHttps() {
-        HttpHead head = client.parser().head();
-        // A request body would have to be read and thrown away first; closing is simpler and rare.
-        boolean close = !head.isKeepAlive() || head.bodyKind() != dev.moonbeam.http.BodyKind.NONE || worker.isDraining();
-        ByteBuffer out = client.out();
-        if (!RedirectResponse.write(head, settings.redirectHttpsPort(), close, out)) {
+        int written = client.writeRedirect(settings.redirectHttpsPort());
+        if (written < 0) {
             finish(400, Termination.BAD_REQUEST);
             return;
         }
         record.status = 301;
-        record.bytesSent = out.position();
+        record.bytesSent = written;
         report(Termination.COMPLETED);
         requestComplete = true;
-        client.exchangeFinished(!close);
+        client.responseComplete(true);
     }
 
     /**
@@ -406,7 +399,7 @@ final class Exchange {
 
     /** An I/O error on the backend socket outside {@link #pump}. */
     void onBackendFailure(Throwable cause) {
-        ClientConnection owner = client; // backendBroke may end the exchange and unbind it
+        ClientSide owner = client; // backendBroke may end the exchange and unbind it
         if (state == State.CONNECTING) {
             retryElsewhere(cause);
         } else {
@@ -510,7 +503,7 @@ final class Exchange {
             if (connection.hasPendingOutput()) {
                 moved = connection.flush() > 0;
             }
-            if (!connection.inputClosed && connection.isReadable() && client.outRoom() > 0
+            if (!connection.inputClosed && connection.isReadable() && client.responseRoom() > 0
                     && (connection.in == null || connection.in.hasRemaining())) {
                 int n = connection.read();
                 if (n > 0) {
@@ -538,7 +531,7 @@ final class Exchange {
         for (int guard = 0; guard < 64 && state == State.ACTIVE; guard++) {
             ByteBuffer in = connection.in;
             boolean hasInput = in != null && in.position() > 0;
-            if (awaitingHead && client.hasPendingOutput()) {
+            if (awaitingHead && !client.readyForResponseHead()) {
                 // A head is written whole; wait until the previous bytes have gone out.
                 return moved;
             }
@@ -553,20 +546,19 @@ final class Exchange {
                 }
                 return true;
             }
-            ByteBuffer out = client.out();
             ByteBuffer source = hasInput ? in : worker.emptyBuffer();
             source.flip();
             int limit = source.limit();
             int start = source.position();
             try {
                 if (!awaitingHead) {
-                    source.limit(Math.min(limit, start + out.remaining()));
+                    source.limit(Math.min(limit, start + client.responseRoom()));
                 }
                 status = responseParser.parse(source);
                 int end = source.position();
                 if (!awaitingHead && end > start) {
                     source.position(start).limit(end);
-                    out.put(source);
+                    client.writeResponseBody(source);
                     responseBytesRelayed += end - start;
                     record.bytesSent += end - start;
                 }
@@ -576,7 +568,7 @@ final class Exchange {
             }
             switch (status) {
                 case NEED_MORE -> {
-                    if (!connection.inputClosed || !out.hasRemaining()) {
+                    if (!connection.inputClosed || client.responseRoom() == 0) {
                         return moved;
                     }
                     // The backend closed: the next pass asks the framing whether that ends the body.
@@ -584,13 +576,13 @@ final class Exchange {
                 case HEAD_COMPLETE -> {
                     awaitingHead = false;
                     moved = true;
-                    if (!writeResponseHead(out)) {
+                    if (!writeResponseHead()) {
                         return true;
                     }
                 }
                 case BODY -> {
                     moved = true;
-                    if (!out.hasRemaining()) {
+                    if (client.responseRoom() == 0) {
                         return true;
                     }
                 }
@@ -612,7 +604,7 @@ final class Exchange {
     }
 
     /** Writes the response head for the client; handles interim responses and the switch to a tunnel. */
-    private boolean writeResponseHead(ByteBuffer out) {
+    private boolean writeResponseHead() {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
         if (responseParser.isInterim() && request.version() == dev.moonbeam.http.HttpVersion.HTTP_1_0) {
@@ -621,16 +613,13 @@ final class Exchange {
             awaitingHead = true;
             return true;
         }
-        int before = out.position();
-        HeadRewriter.ClientPersistence persistence = worker.isDraining()
-                ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
-        closeSentForDrain = persistence == HeadRewriter.ClientPersistence.CLOSE;
-        if (HeadRewriter.writeResponse(request, response, persistence, out) != HeadRewriter.Result.WRITTEN) {
+        int written = client.writeResponseHead(request, response);
+        if (written < 0) {
             backendBroke(new IOException("response head does not fit the client buffer"),
                     Termination.BACKEND_INVALID_RESPONSE);
             return false;
         }
-        record.bytesSent += out.position() - before;
+        record.bytesSent += written;
         if (!responseParser.isInterim()) {
             record.status = response.statusCode();
             record.backendHeadNanos = System.nanoTime() - sendStartNanos;
@@ -658,7 +647,7 @@ final class Exchange {
         ByteBuffer in = connection.in;
         boolean moved = false;
         if (in != null && in.position() > 0) {
-            int count = transfer(in, client.out());
+            int count = client.writeTunnel(in);
             record.bytesSent += count;
             moved = count > 0;
         }
@@ -675,7 +664,7 @@ final class Exchange {
         releaseInflight(true);
         state = State.IDLE;
         worker.loop().timers().cancel(timeout);
-        client.exchangeFinished(false);
+        client.tunnelFinished();
     }
 
     /** The response is complete: pool the backend connection if it is clean, then the client goes on. */
@@ -688,9 +677,7 @@ final class Exchange {
                 return;
             }
         }
-        HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
-        boolean clientKeepAlive = HeadRewriter.clientKeepAlive(request, response) && requestComplete && !closeSentForDrain;
         boolean backendReusable = response.isKeepAlive() && requestComplete && !backend.spec().sendProxyProtocol()
                 && !backend.isRetired() // its pool was cleared when it left the routing
                 && !connection.hasPendingOutput()
@@ -705,7 +692,7 @@ final class Exchange {
         releaseInflight(true);
         state = State.IDLE;
         report(Termination.COMPLETED);
-        client.exchangeFinished(clientKeepAlive);
+        client.responseComplete(requestComplete);
     }
 
     /**
@@ -761,7 +748,7 @@ final class Exchange {
                 if (responseBytesRelayed > 0) {
                     // Mid-response: a client that stopped reading holds the bytes back (its buffer
                     // is full); otherwise the backend stopped sending.
-                    Termination reason = client.hasPendingOutput() ? Termination.CLIENT_TIMEOUT : Termination.BACKEND_TIMEOUT;
+                    Termination reason = client.hasUnsentResponse() ? Termination.CLIENT_TIMEOUT : Termination.BACKEND_TIMEOUT;
                     closeConnection();
                     releaseInflight(false);
                     state = State.IDLE;
