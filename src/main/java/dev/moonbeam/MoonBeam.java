@@ -115,7 +115,7 @@ public final class MoonBeam implements AutoCloseable {
     /** @param resolver looks up the names of {@code "resolve": "dns"} backends (tests pass a stand-in) */
     public static MoonBeam start(ProxyConfig config, IntFunction<RequestListener> requestListeners, boolean takeover,
             DnsDiscovery.Resolver resolver) throws IOException, ConfigException {
-        ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake()) : null;
+        ServerTls tls = config.isTls() ? TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake(), config.http2().enabled()) : null;
         try {
             return start(config, tls, requestListeners, takeover, resolver);
         } catch (IOException | ConfigException | RuntimeException e) {
@@ -373,7 +373,7 @@ public final class MoonBeam implements AutoCloseable {
      * @throws ConfigException when a certificate cannot be loaded; nothing changes then
      */
     public synchronized List<String> reload(ProxyConfig next) throws ConfigException {
-        ServerTls tls = next.isTls() ? TlsSetup.build(next.source(), next.tls(), next.timeouts().tlsHandshake()) : null;
+        ServerTls tls = next.isTls() ? TlsSetup.build(next.source(), next.tls(), next.timeouts().tlsHandshake(), next.http2().enabled()) : null;
         try {
             return apply(next, tls);
         } catch (ConfigException | RuntimeException e) {

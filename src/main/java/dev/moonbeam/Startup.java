@@ -61,7 +61,7 @@ final class Startup {
         if (!config.isTls()) {
             return "";
         }
-        ServerTls tls = TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake());
+        ServerTls tls = TlsSetup.build(config.source(), config.tls(), config.timeouts().tlsHandshake(), config.http2().enabled());
         tls.retire();
         return tls.provider().describe();
     }

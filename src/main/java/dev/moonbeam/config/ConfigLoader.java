@@ -76,13 +76,28 @@ public final class ConfigLoader {
         WarmUpConfig warmUp = warmUp(root.section("warmup"));
         QueueConfig queue = queue(root.section("queue"));
         Networks proxyProtocolFrom = proxyProtocol(root.section("proxy_protocol"));
+        Http2Config http2 = http2(root.section("http2"), tls != null);
         root.rejectUnknownKeys();
         if (httpListener != null && httpListener.listen().hostPort().port() == listen.hostPort().port()
                 && listen.hostPort().port() != 0) {
             throw root.error("http_listener", "listens on port " + listen.hostPort().port() + ", the same as \"listen\"");
         }
         return new ProxyConfig(file, listen, threads, backends, tls, timeouts, limits, log, trustForwarded, httpListener,
-                healthCheck, observe, warmUp, queue, proxyProtocolFrom);
+                healthCheck, observe, warmUp, queue, proxyProtocolFrom, http2);
+    }
+
+    private static Http2Config http2(JsonSection section, boolean tls) throws ConfigException {
+        if (section == null) {
+            return Http2Config.DEFAULTS;
+        }
+        boolean enabled = section.bool("enabled", Http2Config.DEFAULT_ENABLED);
+        int streams = section.integer("max_concurrent_streams", Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS, 1,
+                Http2Config.MAX_MAX_CONCURRENT_STREAMS);
+        section.rejectUnknownKeys();
+        if (enabled && !tls) {
+            throw section.error("enabled", "HTTP/2 is offered through TLS (ALPN h2): add an \"ssl\" section or set it to false");
+        }
+        return new Http2Config(enabled, streams);
     }
 
     /**

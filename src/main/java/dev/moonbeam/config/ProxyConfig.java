@@ -27,10 +27,23 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
                           TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
                           Networks trustForwardedHeaders, HttpListenerConfig httpListener,
                           HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp,
-                          QueueConfig queue, Networks proxyProtocolFrom) {
+                          QueueConfig queue, Networks proxyProtocolFrom, Http2Config http2) {
     public static final int MAX_THREADS = 256;
 
+    /** Without an {@code http2} section: the defaults. */
+    public ProxyConfig(Path source, ListenAddress listen, int threads, List<BackendConfig> backends,
+                       TlsConfig tls, Timeouts timeouts, Limits limits, LogConfig log,
+                       Networks trustForwardedHeaders, HttpListenerConfig httpListener,
+                       HealthCheckConfig healthCheck, ObserveConfig observe, WarmUpConfig warmUp,
+                       QueueConfig queue, Networks proxyProtocolFrom) {
+        this(source, listen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders, httpListener,
+                healthCheck, observe, warmUp, queue, proxyProtocolFrom, Http2Config.DEFAULTS);
+    }
+
     public ProxyConfig {
+        if (http2 == null) {
+            http2 = Http2Config.DEFAULTS;
+        }
         backends = List.copyOf(backends);
         if (queue == null) {
             queue = QueueConfig.DEFAULTS;
@@ -50,12 +63,12 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withWarmUp(WarmUpConfig newWarmUp) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, newWarmUp, queue, proxyProtocolFrom);
+                httpListener, healthCheck, observe, newWarmUp, queue, proxyProtocolFrom, http2);
     }
 
     public ProxyConfig withLimits(Limits newLimits) {
         return new ProxyConfig(source, listen, threads, backends, tls, timeouts, newLimits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom, http2);
     }
 
     public boolean isTls() {
@@ -64,11 +77,11 @@ public record ProxyConfig(Path source, ListenAddress listen, int threads, List<B
 
     public ProxyConfig withThreads(int newThreads) {
         return new ProxyConfig(source, listen, newThreads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom, http2);
     }
 
     public ProxyConfig withListen(ListenAddress newListen) {
         return new ProxyConfig(source, newListen, threads, backends, tls, timeouts, limits, log, trustForwardedHeaders,
-                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom);
+                httpListener, healthCheck, observe, warmUp, queue, proxyProtocolFrom, http2);
     }
 }

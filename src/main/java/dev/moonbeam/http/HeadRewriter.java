@@ -197,8 +197,8 @@ public final class HeadRewriter {
         return connectionOk && put(out, CRLF);
     }
 
-    /** Whether field {@code field}'s name is listed in any Connection header of the head. */
-    private static boolean listedInConnection(HttpHead head, int field) {
+    /** Whether field {@code field}'s name is listed in any Connection header of the head (so it is hop-by-hop). */
+    public static boolean listedInConnection(HttpHead head, int field) {
         byte[] bytes = head.bytes();
         int ns = head.nameStart(field);
         int ne = head.nameEnd(field);

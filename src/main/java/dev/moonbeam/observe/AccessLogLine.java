@@ -38,6 +38,7 @@ final class AccessLogLine {
     private static final byte[] HEX = ascii("0123456789ABCDEF");
     private static final byte[] ELLIPSIS = ascii("...");
     private static final byte[] BACKEND_KEY = ascii(" backend=");
+    private static final byte[] HTTP_2 = ascii(" HTTP/2.0");
     private static final byte[] BACKEND_TIME_KEY = ascii(" backend_time=");
     private static final byte[] TOTAL_KEY = ascii(" total=");
     private static final byte[] TERMINATION_KEY = ascii(" termination=");
@@ -73,7 +74,13 @@ final class AccessLogLine {
         if (head == null) {
             out[p++] = '-';
         } else {
-            p = escaped(head.bytes(), head.startLineStart(), head.startLineEnd(), out, p, MAX_REQUEST_LINE);
+            if (r.http2) {
+                // The head is the HTTP/1.1 form sent to the backend; the client spoke HTTP/2.
+                p = escaped(head.bytes(), head.startLineStart(), head.targetEnd(), out, p, MAX_REQUEST_LINE);
+                p = put(HTTP_2, out, p);
+            } else {
+                p = escaped(head.bytes(), head.startLineStart(), head.startLineEnd(), out, p, MAX_REQUEST_LINE);
+            }
         }
         out[p++] = '"';
         out[p++] = ' ';

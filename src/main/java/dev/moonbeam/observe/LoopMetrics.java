@@ -25,6 +25,8 @@ public final class LoopMetrics implements RequestListener {
     final long[] requestsByClass = new long[STATUS_CLASSES];
     final long[] terminations = new long[TERMINATIONS.length];
     long bytesSent;
+    /** Requests that came as HTTP/2 streams (the rest came over HTTP/1.x). */
+    long http2Requests;
     /** Time in the backend queue of the requests that waited there. */
     final Histogram queueWait = new Histogram();
     /** Read racily by the registry; see the class comment. */
@@ -56,6 +58,9 @@ public final class LoopMetrics implements RequestListener {
             terminations[record.termination.ordinal()]++;
         }
         bytesSent += record.bytesSent;
+        if (record.http2) {
+            http2Requests++;
+        }
         queueWait.record(record.queueNanos);
         if (record.backend == null) {
             return;

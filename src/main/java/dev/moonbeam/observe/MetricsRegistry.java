@@ -126,6 +126,7 @@ public final class MetricsRegistry {
                 totals.terminations[i] += loop.terminations[i];
             }
             totals.bytesSent += loop.bytesSent;
+            totals.http2Requests += loop.http2Requests;
             loop.queueWait.addTo(totals.queueWait);
             for (LoopMetrics.BackendMetrics metrics : loop.backends) {
                 if (metrics == null) {
@@ -147,6 +148,7 @@ public final class MetricsRegistry {
         final long[] requestsByClass = new long[LoopMetrics.STATUS_CLASSES];
         final long[] terminations = new long[LoopMetrics.terminations().length];
         long bytesSent;
+        long http2Requests;
         final Histogram queueWait = new Histogram();
         /** By name: two Backend objects of one name (removed and re-added) report as one. */
         final Map<String, BackendTotals> backends = new LinkedHashMap<>();
@@ -206,6 +208,13 @@ public final class MetricsRegistry {
             out.sample("moonbeam_request_terminations_total", totals.terminations[termination.ordinal()],
                     "reason", termination.label());
         }
+        out.family("moonbeam_requests_by_protocol_total", "counter", "Requests finished, by the protocol the client spoke.");
+        long all = 0;
+        for (long count : totals.requestsByClass) {
+            all += count;
+        }
+        out.sample("moonbeam_requests_by_protocol_total", all - totals.http2Requests, "protocol", "http/1.1");
+        out.sample("moonbeam_requests_by_protocol_total", totals.http2Requests, "protocol", "h2");
         out.family("moonbeam_response_bytes_total", "counter", "Response bytes (head and body) sent to clients.");
         out.sample("moonbeam_response_bytes_total", totals.bytesSent);
 

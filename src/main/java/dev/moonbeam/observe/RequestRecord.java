@@ -16,6 +16,8 @@ public final class RequestRecord {
     /** The client's address as text bytes (e.g. {@code 127.0.0.1}); set once per connection. */
     public byte[] clientAddress;
     public boolean tls;
+    /** The request came as an HTTP/2 stream (its head is the HTTP/1.1 form the backend saw). */
+    public boolean http2;
     /** The request head, or null when the request could not be parsed (a 400 before any head). */
     public HttpHead request;
     public long startEpochMillis;

@@ -173,4 +173,13 @@ final class Acceptor implements IoHandler {
             // Already failing; the original error is what matters.
         }
     }
+
+    /** The socket's local address, or the wildcard when it can no longer say (it is failing anyway). */
+    static java.net.InetSocketAddress localAddress(java.nio.channels.SocketChannel channel) {
+        try {
+            return (java.net.InetSocketAddress) channel.getLocalAddress();
+        } catch (java.io.IOException e) {
+            return new java.net.InetSocketAddress(0);
+        }
+    }
 }

@@ -38,13 +38,15 @@ import java.nio.channels.SocketChannel;
  *   <li>TUNNEL — after a 101, bytes flow both ways untouched until either side closes.
  *   <li>CLOSING — a final response is being flushed; then the socket closes.
  *   <li>CLOSED.
+ *   <li>HANDED_OVER — ALPN chose h2: the socket and TLS session now belong to an
+ *       {@link Http2Connection}; this object is finished without closing them.
  * </ul>
  *
  * <p>Everything happens in {@link #progress()}, which moves bytes as far as they can go in every
  * direction and then sets the interest ops for what it waits on. Loop-owned.
  */
 final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
-    enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED }
+    enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED, HANDED_OVER }
 
     private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
 
@@ -178,14 +180,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
      */
     @Override
     public InetSocketAddress local() {
-        if (local != null) {
-            return local;
-        }
-        try {
-            return (InetSocketAddress) channel.getLocalAddress();
-        } catch (IOException e) {
-            return new InetSocketAddress(0);
-        }
+        return local != null ? local : Acceptor.localAddress(channel);
     }
 
     State state() {
@@ -320,7 +315,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     @Override
     public void progress() {
         try {
-            for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED; round++) {
+            for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED && state != State.HANDED_OVER; round++) {
                 boolean moved = flushOut();
                 if (state == State.CLOSING) {
                     if (closingStep()) {
@@ -329,6 +324,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                     break;
                 }
                 moved |= readIn();
+                if (state == State.HANDED_OVER) {
+                    return;
+                }
                 moved |= processInput();
                 if (exchange != null) {
                     moved |= exchange.pump();
@@ -337,7 +335,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                     break;
                 }
             }
-            if (state != State.CLOSED) {
+            if (state != State.CLOSED && state != State.HANDED_OVER) {
                 // An idle keep-alive connection holds no buffer between events.
                 releaseEmpty();
                 if ((transport.hasBufferedInput() || hasReadAhead()) && (in == null || in.hasRemaining())) {
@@ -378,7 +376,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                 in = buffers().acquire();
             }
             in.clear();
-            int n = transport.read(in);
+            // From the socket, not the transport: once close_notify is out a TLS engine reads no more,
+            // yet the kernel would answer unread bytes with RST and could destroy what we sent.
+            int n = channel.read(in);
             in.clear();
             if (n < 0) {
                 inputClosed = true;
@@ -434,6 +434,10 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         }
         if (handshaking && tls.engine().state() != TlsEngine.State.HANDSHAKING && tls.engine().failure() == null) {
             worker.tlsHandshakeCompleted();
+            if ("h2".equals(tls.engine().applicationProtocol())) {
+                handOverToHttp2(n);
+                return true;
+            }
         }
         if (n < 0) {
             inputClosed = true;
@@ -452,6 +456,25 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             arm(TimerPurpose.IDLE, idleNanos());
         }
         return n > 0;
+    }
+
+    /**
+     * The handshake chose HTTP/2 (RFC 9113 §3.2): the socket, TLS session and any bytes already
+     * decrypted go to an {@link Http2Connection}, which keeps this connection's slot.
+     */
+    private void handOverToHttp2(int lastRead) {
+        state = State.HANDED_OVER;
+        disarm();
+        ByteBuffer received = in;
+        in = null;
+        if (lastRead < 0) {
+            received = buffers().releaseIfEmpty(received); // the client already left; the new owner sees the EOF itself
+        }
+        if (out != null) {
+            buffers().release(out);
+            out = null;
+        }
+        Http2Connection.takeOver(worker, channel, key, transport, settings, forward, client, local, received);
     }
 
     /** Parses request heads and hands body bytes to the exchange. */
@@ -666,7 +689,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
 
     @Override
     public void close() {
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || state == State.HANDED_OVER) {
             return;
         }
         state = State.CLOSED;

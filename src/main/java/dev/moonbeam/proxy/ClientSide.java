@@ -38,6 +38,11 @@ interface ClientSide {
     /** The address the client connected to. */
     InetSocketAddress local();
 
+    /** The request came as an HTTP/2 stream: for the access log and metrics only. */
+    default boolean http2() {
+        return false;
+    }
+
     // ---- the response ----
 
     /** False while earlier bytes still wait to go out and a head must be written whole after them. */

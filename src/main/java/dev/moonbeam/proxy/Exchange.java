@@ -90,6 +90,7 @@ final class Exchange {
         settings = newSettings;
         record.clientAddress = clientAddress;
         record.tls = newSettings.tls() != null;
+        record.http2 = newClient.http2();
         state = State.IDLE;
         reported = true;
     }

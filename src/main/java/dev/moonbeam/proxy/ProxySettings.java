@@ -16,12 +16,13 @@ import java.net.InetAddress;
  * @param tls               null for a plain-HTTP listener
  * @param redirectHttpsPort when &gt; 0, requests are not proxied but redirected to HTTPS on this port
  * @param proxyProtocolFrom peers whose connections begin with a PROXY header; empty = PROXY protocol off
+ * @param http2MaxConcurrentStreams streams an HTTP/2 client may open at once (whether h2 is offered is the TLS context's ALPN list)
  */
 public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits, long clientHeadNanos,
                             long clientIdleNanos, long tlsHandshakeNanos, long backendConnectNanos,
                             long backendResponseNanos, long backendIdleNanos, int maxIdlePerBackend,
                             Networks trustForwardedHeaders, ServerTls tls, int redirectHttpsPort,
-                            Networks proxyProtocolFrom) {
+                            Networks proxyProtocolFrom, int http2MaxConcurrentStreams) {
 
     /** Keep-alive reuse stops this long before a backend's advertised {@code Keep-Alive: timeout}. */
     public static final long KEEP_ALIVE_SAFETY_MARGIN_NANOS = 1_000_000_000L;
@@ -37,14 +38,15 @@ public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits,
         return new ProxySettings(request, response, timeouts.clientHead().toNanos(), timeouts.clientIdle().toNanos(),
                 timeouts.tlsHandshake().toNanos(), timeouts.backendConnect().toNanos(),
                 timeouts.backendResponse().toNanos(), timeouts.backendIdle().toNanos(), limits.maxIdlePerBackend(),
-                config.trustForwardedHeaders(), tls, 0, config.proxyProtocolFrom());
+                config.trustForwardedHeaders(), tls, 0, config.proxyProtocolFrom(),
+                config.http2().maxConcurrentStreams());
     }
 
     /** The same settings for the plain-HTTP listener: no TLS, and a redirect when it only redirects. */
     public ProxySettings forPlainListener(int redirectToHttpsPort) {
         return new ProxySettings(requestLimits, responseLimits, clientHeadNanos, clientIdleNanos, tlsHandshakeNanos,
                 backendConnectNanos, backendResponseNanos, backendIdleNanos, maxIdlePerBackend, trustForwardedHeaders, null,
-                redirectToHttpsPort, proxyProtocolFrom);
+                redirectToHttpsPort, proxyProtocolFrom, http2MaxConcurrentStreams);
     }
 
     /** Whether X-Forwarded-* from a client at {@code address} are believed (decided once per connection). */

@@ -55,6 +55,8 @@ public final class Worker {
     /** Direct buffers for native engines, which read and write them in place; empty until used. */
     private final BufferPool nativeTlsBuffers;
     private final BufferPool nativeTlsOutBuffers;
+    /** HTTP/2 request bodies: a stream's whole receive window (RFC 9113 §6.9.2 default, 65,535 bytes). */
+    private final BufferPool http2Bodies = BufferPool.heap(Http2Connection.STREAM_WINDOW + 1, 64);
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -131,6 +133,10 @@ public final class Worker {
         return direct ? nativeTlsOutBuffers : tlsOutBuffers;
     }
 
+    BufferPool http2Bodies() {
+        return http2Bodies;
+    }
+
     /** @param direct true for a native engine, false for JSSE (see {@link #tlsBuffers}) */
     java.nio.ByteBuffer scratch(boolean direct) {
         return direct ? nativeScratch : scratch;
@@ -174,6 +180,8 @@ public final class Worker {
                 acceptor.stop();
             } else if (handler instanceof ClientConnection client) {
                 client.drain();
+            } else if (handler instanceof Http2Connection http2) {
+                http2.drain();
             }
         });
     }
@@ -221,7 +229,7 @@ public final class Worker {
 
     private void refreshStats() {
         idleSnapshot = idleBackendConnections();
-        pooledBytesSnapshot = pooledBytes(loop.buffers()) + pooledBytes(tlsBuffers) + pooledBytes(tlsOutBuffers)
+        pooledBytesSnapshot = pooledBytes(loop.buffers()) + pooledBytes(tlsBuffers) + pooledBytes(tlsOutBuffers) + pooledBytes(http2Bodies)
                 + pooledBytes(nativeTlsBuffers) + pooledBytes(nativeTlsOutBuffers);
         loop.timers().schedule(statsTimer, loop.now() + STATS_INTERVAL_NANOS);
     }

@@ -43,6 +43,8 @@ public record TlsSettings(
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
     public static final List<String> DEFAULT_APPLICATION_PROTOCOLS = List.of("http/1.1");
+    /** With HTTP/2 on: h2 first, so clients that speak it get it (RFC 9113 §3.2, RFC 7301 §3.2). */
+    public static final List<String> HTTP2_APPLICATION_PROTOCOLS = List.of("h2", "http/1.1");
     public static final int DEFAULT_SESSION_CACHE_SIZE = 20_000;
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofHours(1);
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
@@ -115,6 +117,11 @@ public record TlsSettings(
 
     public TlsSettings withCipherSuites(List<String> newSuites) {
         return new TlsSettings(protocols, newSuites, cipherOrder, applicationProtocols, sessionCacheSize,
+                sessionTimeout, handshakeTimeout);
+    }
+
+    public TlsSettings withApplicationProtocols(List<String> newProtocols) {
+        return new TlsSettings(protocols, cipherSuites, cipherOrder, newProtocols, sessionCacheSize,
                 sessionTimeout, handshakeTimeout);
     }
 

@@ -21,6 +21,12 @@ public final class TlsSetup {
      *                         what is wrong with the certificate or key file
      */
     public static ServerTls build(Path configFile, TlsConfig config, Duration handshakeTimeout) throws ConfigException {
+        return build(configFile, config, handshakeTimeout, false);
+    }
+
+    /** @param http2 offer ALPN h2 before http/1.1 */
+    public static ServerTls build(Path configFile, TlsConfig config, Duration handshakeTimeout, boolean http2)
+            throws ConfigException {
         List<KeyMaterial> certificates = new ArrayList<>();
         for (CertificateConfig certificate : config.certificates()) {
             try {
@@ -34,7 +40,9 @@ public final class TlsSetup {
         }
         TlsSettings settings;
         try {
-            settings = TlsSettings.defaults().withProtocols(config.protocols()).withHandshakeTimeout(handshakeTimeout);
+            settings = TlsSettings.defaults().withProtocols(config.protocols()).withHandshakeTimeout(handshakeTimeout)
+                    .withApplicationProtocols(http2 ? TlsSettings.HTTP2_APPLICATION_PROTOCOLS
+                            : TlsSettings.DEFAULT_APPLICATION_PROTOCOLS);
             if (!config.cipherSuites().isEmpty()) {
                 settings = settings.withCipherSuites(config.cipherSuites());
             }

@@ -67,6 +67,16 @@ class AccessLogTest {
     }
 
     @Test
+    void anHttp2RequestIsLoggedWithTheProtocolTheClientSpoke() {
+        RequestRecord record = record(head("GET /h2 HTTP/1.1\r\nhost: h\r\nuser-agent: nghttp2/1.52\r\n\r\n"),
+                200, 5, B1, -1, 1, 2, 3, Termination.COMPLETED);
+        record.http2 = true;
+        assertThat(format(new AccessLogLine(), record)).isEqualTo("127.0.0.1 - - " + DATE
+                + " \"GET /h2 HTTP/2.0\" 200 5 \"-\" \"nghttp2/1.52\" backend=127.0.0.1:8081 backend_time=0.002 total=0.003"
+                + " termination=completed\n");
+    }
+
+    @Test
     void longFieldsAreCutAndMarked() {
         String target = "/" + "a".repeat(5000);
         String ua = "u".repeat(1000);

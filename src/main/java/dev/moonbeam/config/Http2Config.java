@@ -1,0 +1,22 @@
+package dev.moonbeam.config;
+
+/**
+ * The {@code http2} section: HTTP/2 for clients on the TLS listener (ALPN {@code h2}, RFC 9113).
+ * Streams become HTTP/1.1 exchanges with the backends as usual.
+ *
+ * @param enabled              offer {@code h2} before {@code http/1.1} in ALPN
+ * @param maxConcurrentStreams streams one client connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)
+ */
+public record Http2Config(boolean enabled, int maxConcurrentStreams) {
+    /** Off until the abuse-resistance suite of the HTTP/2 issue has landed; then on, as in nginx and HAProxy. */
+    public static final boolean DEFAULT_ENABLED = false;
+    public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 128;
+    public static final int MAX_MAX_CONCURRENT_STREAMS = 1024;
+    public static final Http2Config DEFAULTS = new Http2Config(DEFAULT_ENABLED, DEFAULT_MAX_CONCURRENT_STREAMS);
+
+    public Http2Config {
+        if (maxConcurrentStreams < 1 || maxConcurrentStreams > MAX_MAX_CONCURRENT_STREAMS) {
+            throw new IllegalArgumentException("maxConcurrentStreams must be 1.." + MAX_MAX_CONCURRENT_STREAMS);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+package dev.moonbeam.proxy;
+
+import dev.moonbeam.h2.ChunkedPayload;
+import dev.moonbeam.h2.ErrorCode;
+import dev.moonbeam.http.BodyKind;
+import dev.moonbeam.http.ForwardContext;
+import dev.moonbeam.http.HttpHead;
+import dev.moonbeam.http.RequestParser;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * One HTTP/2 stream as the client side of one {@link Exchange} (RFC 9113 §5.1, §8.1). The request
+ * arrives as an HTTP/1.1 head (built from its HEADERS by the connection) plus DATA payload, which
+ * this stream frames as the head says (Content-Length: as is; otherwise chunked) into {@link #in}
+ * for the exchange; the response leaves as HEADERS and DATA frames on the connection, chunk
+ * framing removed, within both flow-control windows.
+ *
+ * <p>States: OPEN (request body may still arrive; the exchange's timeouts apply), HALF_CLOSED
+ * (END_STREAM received), DONE (response ended or stream reset; the connection frees it at its
+ * next sweep). Reused by its connection for later streams. Loop-owned.
+ */
+final class Http2Stream implements ClientSide {
+    enum State { OPEN, HALF_CLOSED, DONE }
+
+    private static final byte[] LAST_CHUNK = {'0', '\r', '\n', '\r', '\n'};
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private final Http2Connection connection;
+    private final ChunkedPayload chunkedResponse = new ChunkedPayload();
+    int id;
+    State state = State.DONE;
+    RequestParser parser;
+    Exchange exchange;
+    /** The request head and framed body bytes for the exchange (fill mode). */
+    ByteBuffer in;
+    /** DATA payload not yet framed into {@link #in}; never more than our receive window. */
+    private ByteBuffer raw;
+    /** Bytes the client may still send on this stream before we give credit (RFC 9113 §6.9). */
+    int receiveWindow;
+    /** Bytes we may still send on this stream. */
+    long sendWindow;
+    private long declaredLength;
+    private long bodyReceived;
+    private boolean chunkedRequest;
+    private boolean bodyEnded;
+    private boolean lastChunkWritten;
+    private boolean headersSent;
+    private boolean endStreamSent;
+    private boolean responseChunked;
+    private boolean requestComplete;
+
+    Http2Stream(Http2Connection connection) {
+        this.connection = connection;
+    }
+
+    /** Opens stream {@code streamId}; the head will be written into {@link #in}. */
+    void open(int streamId, RequestParser requestParser, Exchange boundExchange, long initialSendWindow, int initialReceiveWindow) {
+        id = streamId;
+        state = State.OPEN;
+        parser = requestParser;
+        exchange = boundExchange;
+        sendWindow = initialSendWindow;
+        receiveWindow = initialReceiveWindow;
+        declaredLength = -1;
+        bodyReceived = 0;
+        chunkedRequest = false;
+        bodyEnded = false;
+        lastChunkWritten = false;
+        headersSent = false;
+        endStreamSent = false;
+        responseChunked = false;
+        requestComplete = false;
+        in = connection.buffers().acquire();
+    }
+
+    /** After the head was built: how the body reaches the exchange. */
+    void bodyFraming(long contentLength, boolean chunked, boolean endStream) {
+        declaredLength = contentLength;
+        chunkedRequest = chunked;
+        if (endStream) {
+            endOfBody();
+        }
+    }
+
+    boolean isReceiving() {
+        return state == State.OPEN;
+    }
+
+    /**
+     * DATA payload for this stream (already debited from its window by the connection).
+     *
+     * @return null, or the reason this is a stream error (RFC 9113 §8.1.1: more or less than Content-Length)
+     */
+    String data(ByteBuffer src, int offset, int length, boolean endStream) {
+        bodyReceived += length;
+        if (declaredLength >= 0 && bodyReceived > declaredLength) {
+            return "DATA beyond content-length";
+        }
+        if (length > 0) {
+            if (raw == null) {
+                raw = connection.bodyBuffers().acquire();
+            }
+            if (length > raw.remaining()) {
+                return "DATA beyond the stream window"; // the window check makes this unreachable; never overflow
+            }
+            raw.put(raw.position(), src, offset, length);
+            raw.position(raw.position() + length);
+        }
+        if (endStream) {
+            if (declaredLength >= 0 && bodyReceived != declaredLength) {
+                return "END_STREAM before content-length";
+            }
+            endOfBody();
+        }
+        return null;
+    }
+
+    /** END_STREAM (on DATA or on trailers): the body is whole. */
+    void endOfBody() {
+        bodyEnded = true;
+        if (state == State.OPEN) {
+            state = State.HALF_CLOSED;
+        }
+    }
+
+    /**
+     * Frames buffered payload into {@link #in} as far as it fits.
+     *
+     * @return bytes taken from the raw buffer, which the connection returns to the client as credit
+     */
+    int frameBody() {
+        if (in == null) {
+            return 0;
+        }
+        int taken = 0;
+        if (raw != null && raw.position() > 0) {
+            int overhead = chunkedRequest ? 10 : 0; // "ffffff\r\n" + "\r\n"
+            int n = Math.min(raw.position(), in.remaining() - overhead);
+            if (n > 0) {
+                if (chunkedRequest) {
+                    putHex(in, n);
+                    in.put((byte) '\r').put((byte) '\n');
+                }
+                raw.flip();
+                int limit = raw.limit();
+                raw.limit(n);
+                in.put(raw);
+                raw.limit(limit);
+                raw.compact();
+                if (chunkedRequest) {
+                    in.put((byte) '\r').put((byte) '\n');
+                }
+                taken = n;
+            }
+        }
+        if (bodyEnded && chunkedRequest && !lastChunkWritten && (raw == null || raw.position() == 0)
+                && in.remaining() >= LAST_CHUNK.length) {
+            in.put(LAST_CHUNK);
+            lastChunkWritten = true;
+        }
+        if (raw != null && raw.position() == 0) {
+            raw = connection.bodyBuffers().releaseIfEmpty(raw);
+        }
+        return taken;
+    }
+
+    /** Free room in the raw buffer the client has no credit for yet. */
+    int uncreditedRoom() {
+        int room = raw == null ? connection.bodyBuffers().bufferSize() : raw.remaining();
+        return Math.min(room, Http2Connection.STREAM_WINDOW) - receiveWindow;
+    }
+
+    private static void putHex(ByteBuffer out, int n) {
+        int shift = 28;
+        while (shift > 0 && (n >>> shift) == 0) {
+            shift -= 4;
+        }
+        for (; shift >= 0; shift -= 4) {
+            out.put(HEX[(n >>> shift) & 0xF]);
+        }
+    }
+
+    // ---- ClientSide: the request ----
+
+    @Override
+    public RequestParser parser() {
+        return parser;
+    }
+
+    @Override
+    public ByteBuffer in() {
+        return in;
+    }
+
+    @Override
+    public boolean inputClosed() {
+        // END_STREAM is not a vanished client; a reset or a lost connection ends the stream directly.
+        return state == State.DONE;
+    }
+
+    @Override
+    public ForwardContext forward() {
+        return connection.forward();
+    }
+
+    @Override
+    public InetSocketAddress client() {
+        return connection.client();
+    }
+
+    @Override
+    public InetSocketAddress local() {
+        return connection.local();
+    }
+
+    @Override
+    public boolean http2() {
+        return true;
+    }
+
+    // ---- ClientSide: the response ----
+
+    @Override
+    public boolean readyForResponseHead() {
+        return connection.roomForHead();
+    }
+
+    @Override
+    public int writeResponseHead(HttpHead request, HttpHead response) {
+        boolean interim = response.statusCode() < 200;
+        boolean bodiless = !interim && response.bodyKind() == BodyKind.NONE;
+        int written = connection.writeHeaders(id, response, bodiless);
+        if (written < 0) {
+            return -1;
+        }
+        headersSent |= !interim;
+        if (bodiless) {
+            endStreamSent = true;
+        }
+        responseChunked = response.bodyKind() == BodyKind.CHUNKED;
+        chunkedResponse.reset();
+        return written;
+    }
+
+    @Override
+    public int responseRoom() {
+        if (endStreamSent) {
+            return Integer.MAX_VALUE; // e.g. a HEAD response: nothing is sent, nothing need wait
+        }
+        return (int) Math.max(0, Math.min(sendWindow, connection.dataRoom()));
+    }
+
+    @Override
+    public void writeResponseBody(ByteBuffer source) {
+        if (endStreamSent) {
+            source.position(source.limit());
+            return;
+        }
+        if (!responseChunked) {
+            sendWindow -= connection.writeData(id, source, source.remaining());
+            return;
+        }
+        while (source.hasRemaining()) {
+            int n = chunkedResponse.skipFraming(source);
+            if (n == 0) {
+                break;
+            }
+            sendWindow -= connection.writeData(id, source, n);
+            chunkedResponse.took(n);
+        }
+    }
+
+    @Override
+    public int writeRedirect(int httpsPort) {
+        return -1; // redirects are the plain listener's, which does not speak HTTP/2
+    }
+
+    @Override
+    public boolean hasUnsentResponse() {
+        return sendWindow <= 0 || connection.isSendBlocked();
+    }
+
+    @Override
+    public void responseComplete(boolean requestWasComplete) {
+        requestComplete = requestWasComplete;
+        if (!endStreamSent) {
+            endStreamSent = true;
+            connection.writeEndStream(id);
+        }
+        if (!requestWasComplete && state == State.OPEN) {
+            // The answer came before the whole body: the client may stop sending (RFC 9113 §8.1).
+            connection.writeReset(id, ErrorCode.NO_ERROR);
+        }
+        finish();
+    }
+
+    // ---- ClientSide: tunnels do not exist on HTTP/2 (no Upgrade, no extended CONNECT) ----
+
+    @Override
+    public void enterTunnel() {
+        close();
+    }
+
+    @Override
+    public int writeTunnel(ByteBuffer from) {
+        return 0;
+    }
+
+    @Override
+    public void tunnelFinished() {
+        close();
+    }
+
+    // ---- ClientSide: errors ----
+
+    @Override
+    public void respondAndClose(int status) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (!headersSent && connection.writeErrorHeaders(id, status)) {
+            headersSent = true;
+            endStreamSent = true;
+            if (state == State.OPEN) {
+                connection.writeReset(id, ErrorCode.NO_ERROR);
+            }
+        } else if (!endStreamSent) {
+            connection.writeReset(id, ErrorCode.INTERNAL_ERROR);
+        }
+        finish();
+    }
+
+    /** A truncated response must not look complete: the stream is reset. */
+    @Override
+    public void close() {
+        if (state == State.DONE) {
+            return;
+        }
+        if (!endStreamSent) {
+            connection.writeReset(id, ErrorCode.INTERNAL_ERROR);
+        }
+        finish();
+    }
+
+    /** The client reset the stream, or the connection is going: the exchange stops at once. */
+    void abort() {
+        if (state != State.DONE) {
+            finish();
+        }
+        if (exchange != null) {
+            exchange.abortBackend();
+        }
+    }
+
+    @Override
+    public void progress() {
+        connection.progress();
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    private void finish() {
+        state = State.DONE;
+        connection.streamDone(this);
+    }
+
+    /** Gives back what the stream held; the connection calls this once the exchange is idle. */
+    void release() {
+        if (in != null) {
+            connection.buffers().releaseZeroed(in);
+            in = null;
+        }
+        if (raw != null) {
+            connection.bodyBuffers().releaseZeroed(raw);
+            raw = null;
+        }
+        parser = null;
+        exchange = null;
+    }
+}

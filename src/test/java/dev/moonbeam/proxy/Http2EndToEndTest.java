@@ -1,0 +1,216 @@
+package dev.moonbeam.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moonbeam.h2.FrameType;
+import dev.moonbeam.tls.TestProvider;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/2 to clients end to end: a real MoonBeam with {@code "http2": {"enabled": true}}, our
+ * frame-level test client (and curl where installed) over TLS with ALPN h2, and in-test HTTP/1.1
+ * origins. Runs once per TLS provider ({@link JdkHttp2EndToEndTest}, {@link NativeHttp2EndToEndTest}).
+ */
+abstract class Http2EndToEndTest {
+    abstract TestProvider provider();
+
+    private static final Path CURL = Path.of("/usr/bin/curl");
+
+    @TempDir
+    Path dir;
+
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
+    /** "protocol status reason" of every finished request. */
+    private final java.util.concurrent.BlockingQueue<String> finished = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Test
+    void alpnChoosesH2AndAGetIsProxiedToTheHttp11Backend() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "hello " + request.target() + " via " + request.header("host"),
+                        "Content-Type: text/plain", "X-Backend: a", "Connection: keep-alive", "Keep-Alive: timeout=5")));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            assertThat(client.applicationProtocol()).isEqualTo("h2");
+            H2TestClient.Response response = client.get("/path?q=1");
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).isEqualTo("hello /path?q=1 via h2.test");
+            assertThat(response.fields()).containsEntry("x-backend", "a").containsEntry("content-type", "text/plain")
+                    .doesNotContainKeys("connection", "keep-alive");
+            HttpMessage seen = backend.received.peek();
+            assertThat(seen.header("x-forwarded-proto")).isEqualTo("https");
+            assertThat(seen.header("x-forwarded-for")).isEqualTo("127.0.0.1");
+            assertThat(finished.poll(10, TimeUnit.SECONDS)).isEqualTo("h2 200 completed");
+            assertThat(proxy.proxy.metrics().prometheus()).contains("moonbeam_requests_by_protocol_total{protocol=\"h2\"} 1");
+        }
+    }
+
+    @Test
+    void manyStreamsOnOneConnectionAreAnsweredEachWithItsOwnResponse() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "for " + request.target())));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                ids.add(client.request("GET", "/r" + i, null));
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                H2TestClient.Response response = responseOf(client, ids.get(i));
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.bodyText()).isEqualTo("for /r" + i);
+            }
+        }
+    }
+
+    @Test
+    void chunkedResponsesArriveWithoutTheirFramingAndLargeBodiesFlowUnderFlowControl() throws Exception {
+        byte[] big = new byte[300_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) ('a' + i % 26);
+        }
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> {
+            if (request.target().equals("/chunked")) {
+                out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nx-trailer: t\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            } else {
+                TestBackend.respond(out, 200, big);
+            }
+        }));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            H2TestClient.Response chunked = client.get("/chunked");
+            assertThat(chunked.status()).isEqualTo(200);
+            assertThat(chunked.bodyText()).isEqualTo("hello, world");
+            assertThat(chunked.fields()).doesNotContainKey("transfer-encoding");
+            H2TestClient.Response large = client.get("/big");
+            assertThat(large.resetCode()).isNull();
+            assertThat(large.body()).isEqualTo(big);
+        }
+    }
+
+    @Test
+    void requestBodiesReachTheBackendWithAndWithoutContentLength() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, request.header("transfer-encoding") + "|" + request.header("content-length")
+                        + "|" + request.body().length + "|" + Arrays.hashCode(request.body()))));
+        ProxyHarness proxy = http2Proxy(backend);
+        byte[] body = new byte[100_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 31);
+        }
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            H2TestClient.Response unsized = client.response(client.request("POST", "/up", body));
+            assertThat(unsized.bodyText()).isEqualTo("chunked|null|100000|" + Arrays.hashCode(body));
+            H2TestClient.Response sized = client.response(client.request("PUT", "/up", body,
+                    "content-length", String.valueOf(body.length)));
+            assertThat(sized.bodyText()).isEqualTo("null|100000|100000|" + Arrays.hashCode(body));
+        }
+    }
+
+    @Test
+    void aMalformedRequestResetsItsStreamAndTheConnectionGoesOn() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "ok")));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            client.headers(1, true, ":method", "GET", ":scheme", "https", ":path", "/", "Upper", "x");
+            H2TestClient.Response refused = client.response(1);
+            assertThat(refused.resetCode()).isEqualTo(1); // PROTOCOL_ERROR, RFC 9113 §8.1.1
+            client.headers(3, true, ":method", "GET", ":scheme", "https", ":path", "/", ":authority", "h",
+                    "connection", "close");
+            assertThat(client.response(3).resetCode()).isEqualTo(1);
+            H2TestClient.Response fine = client.response(client.request("GET", "/", null));
+            assertThat(fine.status()).isEqualTo(200);
+            assertThat(backend.requests.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aBackendThatIsDownGivesA502OnThatStreamOnly() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> {
+            if (request.target().equals("/broken")) {
+                socket.close();
+            } else {
+                TestBackend.respond(out, 200, "ok");
+            }
+        }));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            int broken = client.request("POST", "/broken", "x".getBytes(StandardCharsets.US_ASCII));
+            assertThat(client.response(broken).status()).isEqualTo(502);
+            assertThat(client.get("/fine").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void pingIsAnsweredAndGoawayFollowsAGarbageFrame() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "ok")));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            client.send(new byte[] {0, 0, 8, FrameType.PING, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8});
+            H2TestClient.Frame pong = client.await(FrameType.PING);
+            assertThat(pong.has(dev.moonbeam.h2.FrameFlags.ACK)).isTrue();
+            assertThat(pong.payload()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+            // PING on a stream is a connection error (RFC 9113 §6.7): GOAWAY PROTOCOL_ERROR, then close.
+            client.send(new byte[] {0, 0, 8, FrameType.PING, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8});
+            H2TestClient.Frame goAway = client.await(FrameType.GOAWAY);
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(1);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void http11ClientsStillGetHttp11WhenH2IsOffered() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "one-one")));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (TlsClient client = new TlsClient(proxy.port(), null, TlsClient.MODERN, List.of("http/1.1"))) {
+            assertThat(client.applicationProtocol()).isEqualTo("http/1.1");
+            assertThat(client.get("/").bodyText()).isEqualTo("one-one");
+        }
+    }
+
+    @Test
+    void curlSpeaksHttp2ThroughTheProxy() throws Exception {
+        Assumptions.assumeTrue(CURL.toFile().canExecute(), "curl not installed (Debian package curl): skipped");
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "curl ok " + request.method())));
+        ProxyHarness proxy = http2Proxy(backend);
+        for (String method : List.of("GET", "POST")) {
+            Process curl = new ProcessBuilder(CURL.toString(), "-sk", "--http2", "-o", "-", "-w", "|%{http_version}",
+                    "-X", method, "--data-binary", method.equals("POST") ? "payload" : "",
+                    "https://127.0.0.1:" + proxy.port() + "/")
+                    .redirectErrorStream(true).start();
+            assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(output).isEqualTo("curl ok " + method + "|2");
+        }
+    }
+
+    private static H2TestClient.Response responseOf(H2TestClient client, int streamId) throws IOException {
+        return client.response(streamId);
+    }
+
+    private ProxyHarness http2Proxy(TestBackend backend) throws Exception {
+        provider().assumeAvailable();
+        String ssl = "{\"provider\": \"" + provider().configName() + "\", \"cert_file\": \""
+                + TlsEndToEndTest.fixture("ec.crt") + "\", \"key_file\": \"" + TlsEndToEndTest.fixture("ec-sec1.key") + "\"}";
+        dev.moonbeam.observe.RequestListener recorder = record -> finished.add(
+                (record.http2 ? "h2 " : "http/1.1 ") + record.status + " " + record.termination.label());
+        return cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+                "\"ssl\": " + ssl + ", \"http2\": {\"enabled\": true}", i -> recorder));
+    }
+}
