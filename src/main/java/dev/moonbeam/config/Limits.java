@@ -16,5 +16,6 @@ package dev.moonbeam.config;
  */
 public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaderCount, int maxChunkExtension,
                      long maxBodyBytes, int maxIdlePerBackend, int maxClientConnections) {
-    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 64, 0);
+    /** 256 idle backend connections per loop and backend: HTTP/2 streams put one request in flight per stream. */
+    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 256, 0);
 }

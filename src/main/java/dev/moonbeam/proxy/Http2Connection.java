@@ -85,11 +85,21 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private final List<Http2Stream> spareStreams = new ArrayList<>();
     private final Timeout timeout = new Timeout(this::onTimeout);
     private final Runnable progressTask = this::progress;
+    private final Runnable queuedProgressTask = () -> {
+        progressQueued = false;
+        progress();
+    };
     private final ResponseFields responseFields = new ResponseFields();
     private State state = State.OPEN;
     private ByteBuffer in;
     private ByteBuffer out;
     private boolean inputClosed;
+    /** Where the flags byte of the last DATA frame queued is, so END_STREAM can join it; -1 if none. */
+    private int lastDataFlagsAt = -1;
+    private int lastDataStream;
+    private int lastDataEnd;
+    /** A progress pass is already queued on the loop (see {@link #progressSoon}). */
+    private boolean progressQueued;
     private boolean outputShutdown;
     private boolean socketReadable = true;
     private int interestOps = -1;
@@ -246,6 +256,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         int sent = 0;
         while (sent < length) {
             int n = Math.min(length - sent, peer.maxFrameSize());
+            lastDataFlagsAt = target.position() + 4; // length (3), type (1), then the flags byte
+            lastDataStream = streamId;
             FrameWriter.dataHeader(target, streamId, n, 0);
             int limit = source.limit();
             source.limit(source.position() + n);
@@ -254,13 +266,25 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             sent += n;
         }
         sendWindow -= sent;
+        lastDataEnd = target.position();
         return sent;
     }
 
+    /**
+     * Ends a stream: on its last DATA frame when that is still the last thing queued (one frame
+     * less per response), else with an empty DATA frame.
+     */
     void writeEndStream(int streamId) {
-        if (!closing()) {
-            FrameWriter.dataHeader(out(), streamId, 0, FrameFlags.END_STREAM);
+        if (closing()) {
+            return;
         }
+        ByteBuffer target = out();
+        if (lastDataStream == streamId && lastDataFlagsAt >= 0 && lastDataEnd == target.position()) {
+            target.put(lastDataFlagsAt, (byte) (target.get(lastDataFlagsAt) | FrameFlags.END_STREAM));
+        } else {
+            FrameWriter.dataHeader(target, streamId, 0, FrameFlags.END_STREAM);
+        }
+        lastDataFlagsAt = -1;
     }
 
     void writeReset(int streamId, ErrorCode code) {
@@ -293,6 +317,17 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     public void abort(Throwable cause) {
         LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 connection aborted: " + cause);
         close();
+    }
+
+    /**
+     * For a stream's backend event: one pass over the connection after this select round's other
+     * events, so responses that became ready together go out in one write (and one TLS record).
+     */
+    void progressSoon() {
+        if (!progressQueued && state != State.CLOSED) {
+            progressQueued = true;
+            worker.loop().execute(queuedProgressTask);
+        }
     }
 
     /** Moves bytes every way they can go, then waits for what is missing. Re-entrant calls run once more instead. */
@@ -343,6 +378,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private boolean flush() throws IOException {
         boolean moved = false;
         if (out != null && out.position() > 0) {
+            lastDataFlagsAt = -1; // compact moves what is left: the last frame can no longer be amended
             out.flip();
             try {
                 moved = transport.write(out) > 0;

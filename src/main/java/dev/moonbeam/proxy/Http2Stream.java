@@ -162,6 +162,9 @@ final class Http2Stream implements ClientSide {
         if (raw != null && raw.position() == 0) {
             raw = connection.bodyBuffers().releaseIfEmpty(raw);
         }
+        if (bodyEnded && (raw == null) && (!chunkedRequest || lastChunkWritten)) {
+            in = connection.buffers().releaseIfEmpty(in); // all of the request is with the exchange
+        }
         return taken;
     }
 
@@ -355,7 +358,7 @@ final class Http2Stream implements ClientSide {
 
     @Override
     public void progress() {
-        connection.progress();
+        connection.progressSoon();
     }
 
     boolean requestComplete() {
