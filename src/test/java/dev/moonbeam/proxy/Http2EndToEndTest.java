@@ -200,6 +200,31 @@ abstract class Http2EndToEndTest {
         }
     }
 
+    @Test
+    void nghttpAndH2loadInteroperate() throws Exception {
+        Path nghttp = Path.of("/usr/bin/nghttp");
+        Path h2load = Path.of("/usr/bin/h2load");
+        Assumptions.assumeTrue(nghttp.toFile().canExecute() && h2load.toFile().canExecute(),
+                "nghttp/h2load not installed (Debian package nghttp2-client): skipped");
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "n".repeat(1000))));
+        ProxyHarness proxy = http2Proxy(backend);
+        String url = "https://127.0.0.1:" + proxy.port() + "/";
+        // nghttp: several requests on one connection, with its PRIORITY frames and dependency tree.
+        String nghttpOut = run(nghttp.toString(), "-n", "-s", "-m", "5", url);
+        assertThat(nghttpOut.lines().filter(line -> line.matches(".*\\s200 1000 /$")).count()).as(nghttpOut).isEqualTo(5);
+        assertThat(nghttpOut).doesNotContainIgnoringCase("error");
+        // h2load: 200 requests over 2 connections, 10 streams each, all must succeed.
+        String h2loadOut = run(h2load.toString(), "-n", "200", "-c", "2", "-m", "10", url);
+        assertThat(h2loadOut).contains("200 succeeded, 0 failed, 0 errored").contains("200 2xx");
+    }
+
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s finished", command[0]).isTrue();
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
     private static H2TestClient.Response responseOf(H2TestClient client, int streamId) throws IOException {
         return client.response(streamId);
     }
