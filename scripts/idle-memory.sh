@@ -2,16 +2,17 @@
 # Measures memory per idle keep-alive TLS connection: RSS (and, for MoonBeam, live heap after a full
 # GC) before and after N clients connect, make one request each through the proxy to an nginx
 # origin, and stay idle. With --compare, nginx and HAProxy are measured the same way, one at a time.
-#   scripts/idle-memory.sh [N] [--compare nginx,haproxy]   (default N 10000; loopback only;
-#   everything started is stopped)
+#   scripts/idle-memory.sh [N] [--compare nginx,haproxy] [--h2]   (default N 10000; loopback only;
+#   everything started is stopped). --h2: the clients speak HTTP/2 (ALPN h2; every proxy has it on)
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 source "$home/scripts/lib/common.sh"
-count=10000 compare=""
+count=10000 compare="" h2=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
+    --h2) h2=h2; shift ;;
     --compare) compare="${2:?--compare needs a list, e.g. nginx,haproxy}"; shift 2 ;;
-    --help|-h) sed -n '2,6p' "$0"; exit 0 ;;
+    --help|-h) sed -n '2,7p' "$0"; exit 0 ;;
     *) [[ "$1" =~ ^[0-9]+$ ]] || { echo "idle-memory.sh: unknown argument $1" >&2; exit 2; }; count="$1"; shift ;;
   esac
 done
@@ -44,7 +45,7 @@ heap_of() { # live heap KiB after a full GC ("-" for a non-JVM)
 }
 clients() { # clients N HOLD_SECONDS; exec, so that a background call's $! is the JVM itself and
   # killing it ends the clients (killing a subshell would leave its java holding for HOLD_SECONDS)
-  exec "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2"
+  exec "$java" -Xss256k -cp "target/test-classes:target/moonbeam.jar" dev.moonbeam.tools.IdleTlsClients 127.0.0.1 "$port" "$1" "$2" $h2
 }
 
 results=()
@@ -55,6 +56,7 @@ for proxy in moonbeam ${compare//,/ }; do
       cat >"$work/config.json" <<JSON
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"], "log": {"file": null},
  "limits": {"max_client_connections": $((count + 1000))},
+ "http2": {"enabled": $([ -n "$h2" ] && echo true || echo false)},
  "ssl": {"cert_file": "$work/cert.pem", "key_file": "$work/key.pem"}}
 JSON
       "$home/scripts/moonbeam.sh" --config "$work/config.json" >"$work/proxy.log" 2>&1 & ;;
@@ -71,7 +73,7 @@ http {
   keepalive_requests 1000000;
   upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
   server {
-    listen 127.0.0.1:$port ssl;
+    listen 127.0.0.1:$port ssl${h2:+ http2};
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
@@ -98,7 +100,7 @@ defaults
   timeout http-keep-alive 300s
   option http-keep-alive
 frontend fe
-  bind 127.0.0.1:$port ssl crt $work/haproxy.pem alpn http/1.1
+  bind 127.0.0.1:$port ssl crt $work/haproxy.pem alpn ${h2:+h2,}http/1.1
   default_backend be
 backend be
   http-reuse always
@@ -126,5 +128,5 @@ EOF
     printf "%-9s RSS %7.1f -> %7.1f MB   per idle TLS connection: RSS %5.1f KiB, live heap %s KiB", p, r0 / 1024, r1 / 1024, (r1 - r0) / n, heap }')")
 done
 echo
-echo "$count idle keep-alive TLS connections (one request each), one proxy at a time:"
+echo "$count idle keep-alive TLS connections (one ${h2:+HTTP/2 }request each), one proxy at a time:"
 printf '%s\n' "${results[@]}"

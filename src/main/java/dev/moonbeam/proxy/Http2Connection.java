@@ -79,7 +79,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private final FrameReader reader = new FrameReader(FrameReader.Role.SERVER);
     private final HpackDecoder decoder = new HpackDecoder(HPACK_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
     private final HpackEncoder encoder = new HpackEncoder(HPACK_TABLE_BYTES);
-    private final RequestHeadBuilder headBuilder = new RequestHeadBuilder(8192);
+    private final RequestHeadBuilder headBuilder;
     private final Http2Settings peer = new Http2Settings();
     private final List<Http2Stream> streams = new ArrayList<>();
     private final List<Http2Stream> spareStreams = new ArrayList<>();
@@ -89,7 +89,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         progressQueued = false;
         progress();
     };
-    private final ResponseFields responseFields = new ResponseFields();
+    private final ResponseFields responseFields;
     private State state = State.OPEN;
     private ByteBuffer in;
     private ByteBuffer out;
@@ -131,6 +131,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         this.local = local;
         this.clientAddress = forward.clientAddress();
         this.maxConcurrentStreams = settings.http2MaxConcurrentStreams();
+        this.headBuilder = worker.http2HeadBuilder();
+        this.responseFields = worker.http2ResponseFields();
         this.in = received;
     }
 
@@ -589,11 +591,14 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         stream.exchange.begin();
     }
 
-    private final dev.moonbeam.h2.HpackSink headSink = (name, nameOff, nameLen, value, valueOff, valueLen, neverIndexed) -> {
+    private final dev.moonbeam.h2.HpackSink headSink = this::decodedField;
+
+    private void decodedField(byte[] name, int nameOff, int nameLen, byte[] value, int valueOff, int valueLen,
+            boolean neverIndexed) {
         if (decoding != null) {
             headBuilder.field(name, nameOff, nameLen, value, valueOff, valueLen);
         }
-    };
+    }
 
     /** Decodes a block only to keep the HPACK context in step; false when the connection failed. */
     private boolean decode(ByteBuffer block) {

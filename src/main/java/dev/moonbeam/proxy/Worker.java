@@ -57,6 +57,8 @@ public final class Worker {
     private final BufferPool nativeTlsOutBuffers;
     /** HTTP/2 request bodies: a stream's whole receive window (RFC 9113 §6.9.2 default, 65,535 bytes). */
     private final BufferPool http2Bodies = BufferPool.heap(Http2Connection.STREAM_WINDOW + 1, 64);
+    private dev.moonbeam.h2.RequestHeadBuilder http2HeadBuilder;
+    private dev.moonbeam.h2.ResponseFields http2ResponseFields;
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -135,6 +137,24 @@ public final class Worker {
 
     BufferPool http2Bodies() {
         return http2Bodies;
+    }
+
+    /**
+     * Shared by this loop's HTTP/2 connections: a header block is turned into a head within one
+     * call, so one builder (40 KiB of field scratch) serves them all instead of one per connection.
+     */
+    dev.moonbeam.h2.RequestHeadBuilder http2HeadBuilder() {
+        if (http2HeadBuilder == null) {
+            http2HeadBuilder = new dev.moonbeam.h2.RequestHeadBuilder(8192);
+        }
+        return http2HeadBuilder;
+    }
+
+    dev.moonbeam.h2.ResponseFields http2ResponseFields() {
+        if (http2ResponseFields == null) {
+            http2ResponseFields = new dev.moonbeam.h2.ResponseFields();
+        }
+        return http2ResponseFields;
     }
 
     /** @param direct true for a native engine, false for JSSE (see {@link #tlsBuffers}) */

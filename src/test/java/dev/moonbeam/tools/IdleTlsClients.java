@@ -15,7 +15,8 @@ import javax.net.ssl.X509TrustManager;
 /**
  * Opens N TLS keep-alive connections to a proxy, makes one request on each, then holds them idle
  * for a while so the proxy's memory per idle TLS connection can be measured (scripts/idle-memory.sh).
- * Usage: IdleTlsClients HOST PORT COUNT HOLD_SECONDS
+ * Usage: IdleTlsClients HOST PORT COUNT HOLD_SECONDS [h2]; with {@code h2} each connection negotiates
+ * HTTP/2 (ALPN), sends its preface and one GET on stream 1, and reads the response.
  */
 public final class IdleTlsClients {
     private IdleTlsClients() {
@@ -26,6 +27,7 @@ public final class IdleTlsClients {
         int port = Integer.parseInt(args[1]);
         int count = Integer.parseInt(args[2]);
         long holdMillis = Long.parseLong(args[3]) * 1000;
+        boolean h2 = args.length > 4 && args[4].equals("h2");
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {new X509TrustManager() {
             @Override
@@ -50,8 +52,16 @@ public final class IdleTlsClients {
                 socket.setTcpNoDelay(true); // else Nagle holds the request behind Finished: ~40 ms each
                 socket.connect(new InetSocketAddress(host, port), 5000);
                 socket.setSoTimeout(10_000);
-                socket.getOutputStream().write(request);
-                readResponse(new BufferedInputStream(socket.getInputStream()));
+                if (h2) {
+                    javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+                    parameters.setApplicationProtocols(new String[] {"h2"});
+                    socket.setSSLParameters(parameters);
+                    socket.getOutputStream().write(h2Request(host));
+                    readH2Response(new java.io.DataInputStream(new BufferedInputStream(socket.getInputStream())));
+                } else {
+                    socket.getOutputStream().write(request);
+                    readResponse(new BufferedInputStream(socket.getInputStream()));
+                }
                 sockets.add(socket);
             } catch (Exception e) {
                 failed++;
@@ -63,6 +73,37 @@ public final class IdleTlsClients {
         for (SSLSocket socket : sockets) {
             socket.close();
         }
+    }
+
+    /** The preface, an empty SETTINGS, and GET / on stream 1 (static-table HPACK, RFC 7541 Appendix A). */
+    private static byte[] h2Request(String host) {
+        byte[] authority = host.getBytes(StandardCharsets.US_ASCII);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // SETTINGS, empty
+        int blockLength = 3 + 2 + authority.length;
+        out.writeBytes(new byte[] {0, 0, (byte) blockLength, 1, 0x05, 0, 0, 0, 1}); // HEADERS, END_STREAM|END_HEADERS
+        out.writeBytes(new byte[] {(byte) 0x82, (byte) 0x87, (byte) 0x84, 0x01, (byte) authority.length});
+        out.writeBytes(authority);
+        return out.toByteArray();
+    }
+
+    /** Reads frames until stream 1 ends (END_STREAM or RST_STREAM). */
+    private static void readH2Response(java.io.DataInputStream in) throws Exception {
+        for (int frames = 0; frames < 1000; frames++) {
+            int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+            int type = in.readUnsignedByte();
+            int flags = in.readUnsignedByte();
+            int stream = in.readInt() & 0x7FFF_FFFF;
+            in.skipNBytes(length);
+            if (stream == 1 && (type == 3 || ((type == 0 || type == 1) && (flags & 1) != 0))) {
+                return;
+            }
+            if (type == 7) {
+                throw new IllegalStateException("GOAWAY");
+            }
+        }
+        throw new IllegalStateException("no end of stream 1");
     }
 
     /** Reads one response with a Content-Length body (enough for the demo backends). */
