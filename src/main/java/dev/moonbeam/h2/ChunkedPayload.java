@@ -5,8 +5,9 @@ import java.nio.ByteBuffer;
 /**
  * Finds the payload inside a chunked HTTP/1.1 response body (RFC 9112 §7.1) so an HTTP/2 stream
  * can send it as DATA frames without the chunk framing. The bytes were already validated by the
- * response parser as they arrived, so this only walks the framing; trailer fields are skipped
- * (a proxy may drop them, RFC 9110 §6.5.1; HTTP/2 trailers are not relayed yet).
+ * response parser as they arrived, so this only walks the framing. The trailer section is kept (up
+ * to {@link #MAX_TRAILER_BYTES}; a longer one is dropped whole, as RFC 9110 §6.5.1 lets a proxy do)
+ * so the stream can send it as a trailing HEADERS frame.
  *
  * <p>States: SIZE (hex digits), EXTENSION (to the end of the size line), DATA (payload left in the
  * chunk), DATA_END (the CRLF after it), TRAILER_START / TRAILER_LINE, DONE. Owned by one loop thread.
@@ -14,14 +15,32 @@ import java.nio.ByteBuffer;
 public final class ChunkedPayload {
     private enum State { SIZE, EXTENSION, DATA, DATA_END, TRAILER_START, TRAILER_LINE, DONE }
 
+    public static final int MAX_TRAILER_BYTES = 8192;
+
     private State state = State.SIZE;
     private long size;
     private long remaining;
+    /** Allocated at the first trailer byte: most responses have none. */
+    private byte[] trailers;
+    private int trailerLength;
+    private boolean trailersTooLong;
 
     public void reset() {
         state = State.SIZE;
         size = 0;
         remaining = 0;
+        trailerLength = 0;
+        trailersTooLong = false;
+    }
+
+    /** The trailer section's field lines as received (CRLF or LF ended); see {@link #trailerLength()}. */
+    public byte[] trailerBytes() {
+        return trailers;
+    }
+
+    /** Bytes of trailer field lines kept; 0 when there were none or too many. */
+    public int trailerLength() {
+        return trailersTooLong ? 0 : trailerLength;
     }
 
     /** The last chunk and its trailer section have been walked. */
@@ -83,14 +102,27 @@ public final class ChunkedPayload {
                     state = State.DONE;
                 } else if (b != '\r') {
                     state = State.TRAILER_LINE;
+                    keepTrailer(b);
                 }
             }
             case TRAILER_LINE -> {
+                keepTrailer(b);
                 if (b == '\n') {
                     state = State.TRAILER_START;
                 }
             }
             default -> throw new IllegalStateException("chunked payload in state " + state);
+        }
+    }
+
+    private void keepTrailer(byte b) {
+        if (trailers == null) {
+            trailers = new byte[MAX_TRAILER_BYTES];
+        }
+        if (trailerLength < trailers.length) {
+            trailers[trailerLength++] = b;
+        } else {
+            trailersTooLong = true;
         }
     }
 

@@ -327,6 +327,27 @@ public final class RequestHeadBuilder {
         }
     }
 
+    /**
+     * A trailer field (RFC 9113 §8.1): a lowercase token name that is neither a pseudo-header nor
+     * connection-specific, and a value as for any field.
+     */
+    public static boolean isValidTrailer(byte[] name, int nameOff, int nameLen, byte[] value, int valueOff, int valueLen) {
+        if (nameLen == 0 || !validValue(value, valueOff, valueLen)) {
+            return false;
+        }
+        for (int i = nameOff; i < nameOff + nameLen; i++) {
+            if (!NAME_CHAR[name[i] & 0xFF]) {
+                return false; // includes ':' of a pseudo-header field
+            }
+        }
+        for (byte[] forbidden : CONNECTION_SPECIFIC) {
+            if (equal(name, nameOff, nameLen, forbidden)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** RFC 9113 §8.2.1: no NUL, CR or LF anywhere; no leading or trailing SP or HTAB. */
     private static boolean validValue(byte[] value, int off, int len) {
         if (len > 0 && (isSpace(value[off]) || isSpace(value[off + len - 1]))) {

@@ -504,7 +504,7 @@ final class Exchange {
             if (connection.hasPendingOutput()) {
                 moved = connection.flush() > 0;
             }
-            if (!connection.inputClosed && connection.isReadable() && client.responseRoom() > 0
+            if (!connection.inputClosed && connection.isReadable() && wantsBackendBytes()
                     && (connection.in == null || connection.in.hasRemaining())) {
                 int n = connection.read();
                 if (n > 0) {
@@ -899,13 +899,23 @@ final class Exchange {
             return;
         }
         int ops = 0;
-        if (!connection.inputClosed && (connection.in == null || connection.in.hasRemaining())) {
+        if (!connection.inputClosed && wantsBackendBytes() && (connection.in == null || connection.in.hasRemaining())) {
             ops |= SelectionKey.OP_READ;
         }
         if (connection.hasPendingOutput()) {
             ops |= SelectionKey.OP_WRITE;
         }
         connection.setInterest(ops);
+    }
+
+    /**
+     * Whether to read from the backend now: always for a response head (it is not held back by
+     * the client: HTTP/2 does not flow-control HEADERS, RFC 9113 §6.9), else only while the client
+     * side has room. Asking the selector for OP_READ when nothing will be read would wake the loop
+     * over and over for as long as a slow client keeps its window or buffer full.
+     */
+    private boolean wantsBackendBytes() {
+        return awaitingHead || client.responseRoom() > 0;
     }
 
     /** Moves as many bytes as fit from {@code from} (fill mode) to {@code to} (fill mode). */

@@ -63,6 +63,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     /** Room a response head may need: HEADERS at most this large, else 502. */
     private static final int HEAD_ROOM = 8192;
     static final int MAX_GLITCHES_PER_SECOND = 200;
+    /** Request trailer field lines kept for a chunked body; more are dropped. */
+    static final int MAX_REQUEST_TRAILER_BYTES = 8192;
     private static final long CLOSING_GRACE_NANOS = 5_000_000_000L;
     private static final int MAX_ROUNDS = 16;
 
@@ -115,6 +117,14 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private int glitches;
     /** A stream whose opening HEADERS was refused by the frame reader (its block still follows). */
     private int refusedOpening;
+    /** Streams we reset lately, so their in-flight frames are ignored rather than treated as errors. */
+    private final int[] resetByUs = new int[64];
+    private final int[] openedIds = new int[256];
+    private int openedNext;
+    private int resetByUsNext;
+    /** The stream whose trailers are being decoded, or null. */
+    private Http2Stream trailersFor;
+    private boolean trailersMalformed;
     /** The stream a header block is being decoded for, or null to decode and discard. */
     private Http2Stream decoding;
 
@@ -198,36 +208,132 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         return sendWindow <= 0 || (out != null && out.position() > 0);
     }
 
-    /** HEADERS for a response; returns bytes written or -1 when the block does not fit. */
-    int writeHeaders(int streamId, HttpHead response, boolean endStream) {
+    /**
+     * HEADERS (and CONTINUATION) for a response head. The block is encoded once, in the loop's
+     * scratch; when the output has no room for it now it waits in the stream (the HPACK state
+     * already counts it) and goes out before anything else of that stream.
+     *
+     * @return bytes the head takes on the wire, or -1 when it cannot be sent (the connection failed)
+     */
+    int writeHeaders(Http2Stream stream, HttpHead response, boolean endStream) {
         if (closing()) {
             return -1;
         }
-        ByteBuffer target = out();
-        int start = target.position();
-        int blockStart = start + FrameWriter.FRAME_HEADER_BYTES;
-        int limit = target.limit();
+        ByteBuffer block = worker.http2BlockScratch();
+        block.clear();
         try {
-            target.position(blockStart);
-            target.limit(Math.min(limit, blockStart + Math.min(peer.maxFrameSize(), outRoom() - CONTROL_RESERVE)));
-            encoder.beginBlock(target);
-            encoder.status(response.statusCode(), target);
-            responseFields.encode(response, encoder, target);
-        } catch (RuntimeException tooLarge) {
-            // The encoder's table may now hold entries the client never saw: the connection cannot go on.
-            target.limit(limit);
-            target.position(start);
-            LOG.log(System.Logger.Level.WARNING, "HTTP/2 response head larger than " + HEAD_ROOM + " bytes: " + tooLarge);
-            fail(ErrorCode.INTERNAL_ERROR, "response head too large");
+            encoder.beginBlock(block);
+            encoder.status(response.statusCode(), block);
+            responseFields.encode(response, encoder, block);
+        } catch (java.nio.BufferOverflowException tooLarge) {
+            // Larger than any head the response parser lets through; the encoder's table may now
+            // hold entries the client never saw, so the connection cannot go on.
+            fail(ErrorCode.INTERNAL_ERROR, "response head does not fit " + block.capacity() + " bytes of HPACK");
             return -1;
         }
-        target.limit(limit);
-        int length = target.position() - blockStart;
-        target.position(start);
-        int flags = FrameFlags.END_HEADERS | (endStream ? FrameFlags.END_STREAM : 0);
-        FrameWriter.headersHeader(target, streamId, length, flags);
-        target.position(blockStart + length);
-        return FrameWriter.FRAME_HEADER_BYTES + length;
+        block.flip();
+        int length = block.remaining();
+        queueBlock(stream, block, endStream);
+        return length + FrameWriter.FRAME_HEADER_BYTES;
+    }
+
+    /**
+     * Trailer fields of a chunked response as a HEADERS frame that ends the stream (RFC 9113 §8.1).
+     * Fields HTTP/2 forbids are left out.
+     *
+     * @return false when they were not sent (the caller ends the stream with empty DATA)
+     */
+    boolean writeTrailers(Http2Stream stream, byte[] lines, int length) {
+        if (closing() || stream.hasPendingBlock()) {
+            return false;
+        }
+        ByteBuffer block = worker.http2BlockScratch();
+        block.clear();
+        byte[] name = worker.http2NameScratch();
+        encoder.beginBlock(block);
+        int fields = 0;
+        for (int at = 0; at < length; ) {
+            int end = at;
+            while (end < length && lines[end] != '\n') {
+                end++;
+            }
+            int lineEnd = end > at && lines[end - 1] == '\r' ? end - 1 : end;
+            int colon = at;
+            while (colon < lineEnd && lines[colon] != ':') {
+                colon++;
+            }
+            int nameLength = colon - at;
+            int valueStart = colon + 1;
+            while (valueStart < lineEnd && (lines[valueStart] == ' ' || lines[valueStart] == '\t')) {
+                valueStart++;
+            }
+            int valueEnd = lineEnd;
+            while (valueEnd > valueStart && (lines[valueEnd - 1] == ' ' || lines[valueEnd - 1] == '\t')) {
+                valueEnd--;
+            }
+            if (colon < lineEnd && nameLength > 0 && nameLength <= name.length) {
+                for (int k = 0; k < nameLength; k++) {
+                    byte b = lines[at + k];
+                    name[k] = b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
+                }
+                if (dev.moonbeam.h2.RequestHeadBuilder.isValidTrailer(name, 0, nameLength, lines, valueStart, valueEnd - valueStart)) {
+                    encoder.header(name, 0, nameLength, lines, valueStart, valueEnd - valueStart, block);
+                    fields++;
+                }
+            }
+            at = end + 1;
+        }
+        block.flip();
+        if (fields == 0) {
+            return false;
+        }
+        queueBlock(stream, block, true);
+        return true;
+    }
+
+    private void queueBlock(Http2Stream stream, ByteBuffer block, boolean endStream) {
+        if (!stream.hasPendingBlock() && blockFits(block.remaining())) {
+            emitBlock(stream.id, block, endStream);
+        } else {
+            stream.holdBlock(block, endStream);
+        }
+    }
+
+    /** Sends a block that waited for room, once there is room. */
+    private boolean sendPendingBlock(Http2Stream stream) {
+        if (!stream.hasPendingBlock() || closing() || !blockFits(stream.pendingBlock().remaining())) {
+            return false;
+        }
+        emitBlock(stream.id, stream.pendingBlock(), stream.pendingEndStream());
+        stream.blockSent();
+        return true;
+    }
+
+    private boolean blockFits(int length) {
+        int frames = Math.max(1, (length + peer.maxFrameSize() - 1) / peer.maxFrameSize());
+        return outRoom() - CONTROL_RESERVE >= length + frames * FrameWriter.FRAME_HEADER_BYTES;
+    }
+
+    /** HEADERS, then CONTINUATION frames for what exceeds the client's frame size (RFC 9113 §4.3). */
+    private void emitBlock(int streamId, ByteBuffer block, boolean endStream) {
+        ByteBuffer target = out();
+        boolean first = true;
+        do {
+            int n = Math.min(block.remaining(), peer.maxFrameSize());
+            boolean last = n == block.remaining();
+            if (first) {
+                int flags = (last ? FrameFlags.END_HEADERS : 0) | (endStream ? FrameFlags.END_STREAM : 0);
+                FrameWriter.headersHeader(target, streamId, n, flags);
+            } else {
+                FrameWriter.continuationHeader(target, streamId, n, last ? FrameFlags.END_HEADERS : 0);
+            }
+            int limit = block.limit();
+            block.limit(block.position() + n);
+            target.put(block);
+            block.limit(limit);
+            first = false;
+        } while (block.hasRemaining());
+        lastDataFlagsAt = -1;
     }
 
     /** An error status as a bodiless response that ends the stream. */
@@ -276,10 +382,15 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
      * Ends a stream: on its last DATA frame when that is still the last thing queued (one frame
      * less per response), else with an empty DATA frame.
      */
-    void writeEndStream(int streamId) {
+    void writeEndStream(Http2Stream stream) {
         if (closing()) {
             return;
         }
+        if (stream.hasPendingBlock()) {
+            stream.endWithPendingBlock(); // e.g. Content-Length: 0 behind a head that waits for room
+            return;
+        }
+        int streamId = stream.id;
         ByteBuffer target = out();
         if (lastDataStream == streamId && lastDataFlagsAt >= 0 && lastDataEnd == target.position()) {
             target.put(lastDataFlagsAt, (byte) (target.get(lastDataFlagsAt) | FrameFlags.END_STREAM));
@@ -290,6 +401,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     }
 
     void writeReset(int streamId, ErrorCode code) {
+        resetByUs[resetByUsNext++ % resetByUs.length] = streamId;
         if (!closing() && outRoom() >= FrameWriter.RST_STREAM_BYTES) {
             FrameWriter.rstStream(out(), streamId, code);
         }
@@ -300,9 +412,35 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         return state == State.CLOSING || state == State.CLOSED;
     }
 
-    /** A stream ended; it is freed at the next sweep, outside the exchange's call stack. */
+    /**
+     * A stream ended; it is freed at the next sweep, outside the exchange's call stack. A timer or
+     * a backend event may have ended it: a pass follows so its last frames leave now.
+     */
     void streamDone(Http2Stream stream) {
         sweepNeeded = true;
+        if (!inProgress) {
+            progressSoon();
+        }
+    }
+
+    /** Whether this stream id was opened lately (else an id below the last is a protocol error). */
+    private boolean opened(int streamId) {
+        for (int id : openedIds) {
+            if (id == streamId) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether we reset this stream lately: its late frames are then ignored (RFC 9113 §5.1, closed). */
+    private boolean resetByUs(int streamId) {
+        for (int id : resetByUs) {
+            if (id == streamId) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- events ----
@@ -372,6 +510,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 connection failed: " + e);
             close();
+        } catch (RuntimeException e) {
+            // A defect, not the client's doing: this connection ends, the loop and the others go on.
+            LOG.log(System.Logger.Level.ERROR, "HTTP/2 connection failed", e);
+            close();
         } finally {
             inProgress = false;
         }
@@ -419,7 +561,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         }
         if (in != null && in.position() > 0 && state != State.CLOSING && state != State.CLOSED) {
             // Control frames can cost up to twice their size in answers: feed only what the output holds.
-            int budget = Math.max(FrameWriter.FRAME_HEADER_BYTES * 2, (outRoom() - CONTROL_RESERVE) / 2);
+            int budget = Math.max(0, (outRoom() - CONTROL_RESERVE) / 2);
             in.flip();
             int limit = in.limit();
             int start = in.position();
@@ -451,6 +593,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         boolean moved = false;
         for (int i = 0; i < streams.size() && state != State.CLOSED; i++) {
             Http2Stream stream = streams.get(i);
+            moved |= sendPendingBlock(stream);
             if (stream.state == Http2Stream.State.DONE || stream.exchange == null) {
                 continue;
             }
@@ -472,6 +615,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         for (int i = streams.size() - 1; i >= 0; i--) {
             Http2Stream stream = streams.get(i);
             if (stream.state != Http2Stream.State.DONE) {
+                continue;
+            }
+            if (stream.hasPendingBlock() && !closing()) {
+                sweepNeeded = true; // its last HEADERS still wait for room
                 continue;
             }
             Exchange exchange = stream.exchange;
@@ -523,22 +670,17 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     public void headers(int streamId, ByteBuffer block, boolean endStream) {
         Http2Stream existing = find(streamId);
         if (existing != null) {
-            // Trailers (RFC 9113 §8.1): decoded for the HPACK state, not relayed; they must end the stream.
-            decoding = null;
-            if (!decode(block) || existing.state == Http2Stream.State.DONE) {
-                return;
-            }
-            if (!existing.isReceiving() || !endStream) {
-                resetStream(existing, ErrorCode.PROTOCOL_ERROR);
-                return;
-            }
-            existing.endOfBody();
+            requestTrailers(existing, block, endStream);
             return;
         }
         if (streamId <= lastStreamId) {
             decoding = null;
-            if (decode(block)) {
-                fail(ErrorCode.STREAM_CLOSED, "HEADERS on closed stream " + streamId); // §5.1
+            if (decode(block) && !resetByUs(streamId)) {
+                if (opened(streamId)) {
+                    fail(ErrorCode.STREAM_CLOSED, "HEADERS on closed stream " + streamId); // §5.1
+                } else {
+                    fail(ErrorCode.PROTOCOL_ERROR, "stream " + streamId + " below " + lastStreamId); // §5.1.1
+                }
             }
             return;
         }
@@ -597,6 +739,54 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             boolean neverIndexed) {
         if (decoding != null) {
             headBuilder.field(name, nameOff, nameLen, value, valueOff, valueLen);
+        } else if (trailersFor != null) {
+            if (!RequestHeadBuilder.isValidTrailer(name, nameOff, nameLen, value, valueOff, valueLen)) {
+                trailersMalformed = true;
+                return;
+            }
+            if (!trailersFor.carriesTrailers()) {
+                return; // a Content-Length body cannot carry them to the backend: dropped
+            }
+            ByteBuffer lines = trailersFor.trailerFields();
+            if (lines.remaining() >= nameLen + valueLen + 4) {
+                lines.put(name, nameOff, nameLen).put((byte) ':').put((byte) ' ').put(value, valueOff, valueLen)
+                        .put((byte) '\r').put((byte) '\n');
+            } // beyond the bound they are dropped, as a proxy may (RFC 9110 §6.5.1)
+        }
+    }
+
+    /**
+     * A second HEADERS on an open stream: trailers (RFC 9113 §8.1). They must end the stream and
+     * hold no pseudo-header or connection-specific field; a chunked body carries them to the backend.
+     */
+    private void requestTrailers(Http2Stream stream, ByteBuffer block, boolean endStream) {
+        decoding = null;
+        trailersFor = stream.isReceiving() && endStream ? stream : null;
+        trailersMalformed = false;
+        boolean decoded;
+        try {
+            decoded = decode(block);
+        } finally {
+            trailersFor = null;
+        }
+        if (!decoded) {
+            return;
+        }
+        if (!stream.isReceiving()) {
+            resetStream(stream, ErrorCode.STREAM_CLOSED); // §5.1: half-closed (remote)
+            return;
+        }
+        if (!endStream) {
+            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1: trailers end the stream
+            return;
+        }
+        if (trailersMalformed) {
+            resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+            return;
+        }
+        String problem = stream.trailersEnd();
+        if (problem != null) {
+            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
         }
     }
 
@@ -610,6 +800,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     }
 
     private Http2Stream newStream(int streamId) {
+        openedIds[openedNext++ % openedIds.length] = streamId;
         Http2Stream stream = spareStreams.isEmpty() ? new Http2Stream(this) : spareStreams.remove(spareStreams.size() - 1);
         Exchange exchange = worker.takeExchange();
         exchange.bind(stream, settings, clientAddress);
@@ -637,7 +828,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         if (stream == null) {
             if (streamId > lastStreamId) {
                 fail(ErrorCode.PROTOCOL_ERROR, "DATA on idle stream " + streamId); // §5.1
-            } else {
+            } else if (!resetByUs(streamId)) {
+                glitch();
                 writeReset(streamId, ErrorCode.STREAM_CLOSED);
             }
             return;
@@ -810,10 +1002,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 connection error " + code + ": " + reason);
         reader.stop();
         ByteBuffer target = out();
-        if (target.remaining() < FrameWriter.GOAWAY_BYTES) {
-            target.clear(); // what is queued cannot be completed anyway
-        }
-        FrameWriter.goAway(target, lastStreamId, code);
+        if (target.remaining() >= FrameWriter.GOAWAY_BYTES) {
+            lastDataFlagsAt = -1;
+            FrameWriter.goAway(target, lastStreamId, code);
+        } // else the close alone says it: cutting a queued frame would garble what the client reads
         for (int i = 0; i < streams.size(); i++) {
             streams.get(i).abort();
         }

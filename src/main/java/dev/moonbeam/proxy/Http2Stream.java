@@ -49,6 +49,11 @@ final class Http2Stream implements ClientSide {
     private boolean endStreamSent;
     private boolean responseChunked;
     private boolean requestComplete;
+    /** Request trailer field lines for the last chunk; allocated only for a request that has them. */
+    private ByteBuffer trailerFields;
+    /** An encoded header block that waits for room in the connection's output, or null. */
+    private ByteBuffer pendingBlock;
+    private boolean pendingEndStream;
 
     Http2Stream(Http2Connection connection) {
         this.connection = connection;
@@ -71,6 +76,10 @@ final class Http2Stream implements ClientSide {
         endStreamSent = false;
         responseChunked = false;
         requestComplete = false;
+        pendingBlock = null;
+        if (trailerFields != null) {
+            trailerFields.clear();
+        }
         in = connection.buffers().acquire();
     }
 
@@ -116,6 +125,33 @@ final class Http2Stream implements ClientSide {
         return null;
     }
 
+    /**
+     * Trailers ended the request (RFC 9113 §8.1). Their fields were written to {@link #trailerFields}
+     * by the connection when the body goes to the backend chunked; otherwise they are dropped.
+     *
+     * @return null, or why this is a stream error (a body short of its Content-Length)
+     */
+    String trailersEnd() {
+        if (declaredLength >= 0 && bodyReceived != declaredLength) {
+            return "END_STREAM before content-length";
+        }
+        endOfBody();
+        return null;
+    }
+
+    /** Whether request trailers can reach the backend: only a chunked body carries them. */
+    boolean carriesTrailers() {
+        return chunkedRequest;
+    }
+
+    /** Field lines "name: value\r\n" of the request trailers, written into the last chunk. */
+    ByteBuffer trailerFields() {
+        if (trailerFields == null) {
+            trailerFields = ByteBuffer.allocate(Http2Connection.MAX_REQUEST_TRAILER_BYTES);
+        }
+        return trailerFields;
+    }
+
     /** END_STREAM (on DATA or on trailers): the body is whole. */
     void endOfBody() {
         bodyEnded = true;
@@ -154,9 +190,16 @@ final class Http2Stream implements ClientSide {
                 taken = n;
             }
         }
+        int trailerBytes = trailerFields == null ? 0 : trailerFields.position();
         if (bodyEnded && chunkedRequest && !lastChunkWritten && (raw == null || raw.position() == 0)
-                && in.remaining() >= LAST_CHUNK.length) {
-            in.put(LAST_CHUNK);
+                && in.remaining() >= LAST_CHUNK.length + trailerBytes) {
+            in.put(LAST_CHUNK, 0, 3); // "0\r\n"
+            if (trailerBytes > 0) {
+                trailerFields.flip();
+                in.put(trailerFields);
+                trailerFields.clear();
+            }
+            in.put(LAST_CHUNK, 3, 2); // the empty line that ends the trailer section
             lastChunkWritten = true;
         }
         if (raw != null && raw.position() == 0) {
@@ -231,9 +274,12 @@ final class Http2Stream implements ClientSide {
 
     @Override
     public int writeResponseHead(HttpHead request, HttpHead response) {
+        if (response.statusCode() == 101) {
+            return -1; // no protocol switch on HTTP/2 (RFC 9113 §8.6): the exchange answers 502
+        }
         boolean interim = response.statusCode() < 200;
         boolean bodiless = !interim && response.bodyKind() == BodyKind.NONE;
-        int written = connection.writeHeaders(id, response, bodiless);
+        int written = connection.writeHeaders(this, response, bodiless);
         if (written < 0) {
             return -1;
         }
@@ -251,6 +297,9 @@ final class Http2Stream implements ClientSide {
         if (endStreamSent) {
             return Integer.MAX_VALUE; // e.g. a HEAD response: nothing is sent, nothing need wait
         }
+        if (pendingBlock != null) {
+            return 0; // the head waits for room in the output; the body goes after it
+        }
         return (int) Math.max(0, Math.min(sendWindow, connection.dataRoom()));
     }
 
@@ -264,13 +313,27 @@ final class Http2Stream implements ClientSide {
             sendWindow -= connection.writeData(id, source, source.remaining());
             return;
         }
-        while (source.hasRemaining()) {
-            int n = chunkedResponse.skipFraming(source);
-            if (n == 0) {
-                break;
+        // Many small chunks (server-sent events, token streams) become one DATA frame: a frame per
+        // chunk would cost more output than the chunk framing the room was counted in.
+        ByteBuffer payload = connection.buffers().acquire();
+        try {
+            while (source.hasRemaining()) {
+                int n = chunkedResponse.skipFraming(source);
+                if (n == 0) {
+                    break;
+                }
+                int limit = source.limit();
+                source.limit(source.position() + n);
+                payload.put(source);
+                source.limit(limit);
+                chunkedResponse.took(n);
             }
-            sendWindow -= connection.writeData(id, source, n);
-            chunkedResponse.took(n);
+            payload.flip();
+            if (payload.hasRemaining()) {
+                sendWindow -= connection.writeData(id, payload, payload.remaining());
+            }
+        } finally {
+            connection.buffers().release(payload);
         }
     }
 
@@ -289,7 +352,10 @@ final class Http2Stream implements ClientSide {
         requestComplete = requestWasComplete;
         if (!endStreamSent) {
             endStreamSent = true;
-            connection.writeEndStream(id);
+            int trailerLength = responseChunked ? chunkedResponse.trailerLength() : 0;
+            if (trailerLength == 0 || !connection.writeTrailers(this, chunkedResponse.trailerBytes(), trailerLength)) {
+                connection.writeEndStream(this);
+            }
         }
         if (!requestWasComplete && state == State.OPEN) {
             // The answer came before the whole body: the client may stop sending (RFC 9113 §8.1).
@@ -363,6 +429,32 @@ final class Http2Stream implements ClientSide {
 
     boolean requestComplete() {
         return requestComplete;
+    }
+
+    boolean hasPendingBlock() {
+        return pendingBlock != null;
+    }
+
+    ByteBuffer pendingBlock() {
+        return pendingBlock;
+    }
+
+    boolean pendingEndStream() {
+        return pendingEndStream;
+    }
+
+    /** Keeps a copy of an encoded block until the output has room (rare: a big head on a busy connection). */
+    void holdBlock(ByteBuffer block, boolean endStream) {
+        pendingBlock = ByteBuffer.allocate(block.remaining()).put(block).flip();
+        pendingEndStream = endStream;
+    }
+
+    void endWithPendingBlock() {
+        pendingEndStream = true;
+    }
+
+    void blockSent() {
+        pendingBlock = null;
     }
 
     private void finish() {

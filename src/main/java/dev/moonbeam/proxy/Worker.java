@@ -59,6 +59,8 @@ public final class Worker {
     private final BufferPool http2Bodies = BufferPool.heap(Http2Connection.STREAM_WINDOW + 1, 64);
     private dev.moonbeam.h2.RequestHeadBuilder http2HeadBuilder;
     private dev.moonbeam.h2.ResponseFields http2ResponseFields;
+    private java.nio.ByteBuffer http2BlockScratch;
+    private final byte[] http2NameScratch = new byte[256];
     /** Stands in for "no input" when a parser must be asked whether a message ended without more bytes. */
     private final java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
 
@@ -148,6 +150,18 @@ public final class Worker {
             http2HeadBuilder = new dev.moonbeam.h2.RequestHeadBuilder(8192);
         }
         return http2HeadBuilder;
+    }
+
+    /** Where a response's header block is encoded before it is framed: larger than any head the parser admits. */
+    java.nio.ByteBuffer http2BlockScratch() {
+        if (http2BlockScratch == null) {
+            http2BlockScratch = java.nio.ByteBuffer.allocate(128 * 1024);
+        }
+        return http2BlockScratch;
+    }
+
+    byte[] http2NameScratch() {
+        return http2NameScratch;
     }
 
     dev.moonbeam.h2.ResponseFields http2ResponseFields() {

@@ -66,7 +66,11 @@ final class H2TestClient implements AutoCloseable {
 
     /** @param preface false to send nothing yet (a test that sends its own preface) */
     H2TestClient(int port, boolean preface) throws IOException {
-        tls = new TlsClient(port, null, TlsClient.MODERN, List.of("h2", "http/1.1"));
+        this(port, preface, TlsClient.MODERN);
+    }
+
+    H2TestClient(int port, boolean preface, List<String> protocols) throws IOException {
+        tls = new TlsClient(port, null, protocols, List.of("h2", "http/1.1"));
         in = new DataInputStream(tls.in);
         if (preface) {
             out.put(dev.moonbeam.h2.FrameReader.PREFACE.getBytes(StandardCharsets.US_ASCII));
@@ -194,11 +198,23 @@ final class H2TestClient implements AutoCloseable {
     private void file(Frame frame) {
         Partial target = streams.computeIfAbsent(frame.streamId, id -> new Partial());
         switch (frame.type) {
-            case FrameType.HEADERS -> {
-                Map<String, String> decoded = decode(frame.payload);
+            case FrameType.HEADERS, FrameType.CONTINUATION -> {
+                if (frame.type == FrameType.HEADERS) {
+                    target.block.reset();
+                    target.endStreamAfterBlock = frame.has(FrameFlags.END_STREAM);
+                }
+                target.block.write(frame.payload, 0, frame.payload.length);
+                if (!frame.has(FrameFlags.END_HEADERS)) {
+                    return; // the block goes on in CONTINUATION frames (RFC 9113 §4.3)
+                }
+                Map<String, String> decoded = decode(target.block.toByteArray());
                 if (!(decoded.containsKey(":status") && decoded.get(":status").startsWith("1"))) {
                     target.fields.putAll(decoded); // 1xx are interim
                 }
+                if (target.endStreamAfterBlock) {
+                    target.done = true;
+                }
+                return;
             }
             case FrameType.DATA -> target.body.write(frame.payload, 0, frame.payload.length);
             case FrameType.RST_STREAM -> {
@@ -207,7 +223,7 @@ final class H2TestClient implements AutoCloseable {
             }
             default -> { }
         }
-        if (frame.has(FrameFlags.END_STREAM) && (frame.type == FrameType.DATA || frame.type == FrameType.HEADERS)) {
+        if (frame.has(FrameFlags.END_STREAM) && frame.type == FrameType.DATA) {
             target.done = true;
         }
     }
@@ -216,6 +232,8 @@ final class H2TestClient implements AutoCloseable {
     private static final class Partial {
         final Map<String, String> fields = new LinkedHashMap<>();
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        final ByteArrayOutputStream block = new ByteArrayOutputStream();
+        boolean endStreamAfterBlock;
         Integer resetCode;
         boolean done;
     }

@@ -76,8 +76,10 @@ public record HttpMessage(String startLine, List<String[]> headers, byte[] body,
                 int semi = sizeLine.indexOf(';');
                 int size = Integer.parseInt((semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).strip(), 16);
                 if (size == 0) {
-                    while (!readLine(in, false).isEmpty()) {
-                        // trailers ignored
+                    // Trailer fields join the header list, so tests can see them arrive.
+                    for (String line = readLine(in, false); !line.isEmpty(); line = readLine(in, false)) {
+                        int colon = line.indexOf(':');
+                        headers.add(new String[] {line.substring(0, colon), line.substring(colon + 1).strip()});
                     }
                     break;
                 }
