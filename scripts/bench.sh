@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks MoonBeam (and, with --compare, nginx and HAProxy under equivalent configs) on this
 # machine: two pinned nginx origins, the proxy under test pinned to its own core, wrk / openssl
-# s_time pinned next to the origins. Interleaved rounds, medians; prints a table and writes
+# s_time / h2load pinned next to the origins. Interleaved rounds, medians; prints a table and writes
 # results.json, runs.tsv, chart.svg and all logs to --out. Everything it starts it stops (trap).
 # See docs/benchmarks.md. Usage: scripts/bench.sh --help
 set -euo pipefail
@@ -17,8 +17,9 @@ Usage: scripts/bench.sh [options]
   --threads N           proxy threads/workers (MoonBeam --threads, nginx worker_processes,
                         HAProxy nbthread); default 1
   --duration S          seconds measured per scenario (default 10)
-  --warmup S            seconds of warm-up after each proxy start (default 30): wrk in 5 s runs
-                        over the scenarios' paths, with one s_time -new client alongside for TLS
+  --warmup S            seconds of warm-up after each proxy start (default 30): wrk (h2load in
+                        the h2 scenarios' start) in 5 s runs over the scenarios' paths, with one
+                        s_time -new client alongside for TLS
   --handshake-warmup S  seconds of extra warm-up with new connections before handshake scenarios
                         (default 60: at a few hundred handshakes/s the JIT takes ~40-60 s to
                         compile JSSE's handshake code; 0 to skip)
@@ -28,18 +29,23 @@ Usage: scripts/bench.sh [options]
                         uses the default provider, native BoringSSL where it loads) and
                         moonbeam-nowarmup (MoonBeam with "warmup": {"enabled": false})
   --scenarios LIST      comma-separated subset of: tls-100b,tls-64k,handshake,resume,plain-100b,
-                        handshake-rsa (default: all but handshake-rsa; --rsa adds it)
+                        handshake-rsa,h2-100b,h2-64k (default: all but handshake-rsa and the h2
+                        ones; --rsa adds handshake-rsa)
+                        h2-100b, h2-64k (opt-in): HTTP/2 over TLS, h2load -c<connections> -m10,
+                        every proxy started with HTTP/2 on (MoonBeam "http2": {"enabled": true},
+                        nginx "listen ... ssl http2", HAProxy "alpn h2,http/1.1"); need h2load
+                        (Debian package nghttp2-client) and are skipped with a message without it
   --rsa                 also generate an RSA-2048 certificate and run handshake-rsa
   --out DIR             output folder (default bench-results/<timestamp>)
   --port P              MoonBeam's port (default 443); nginx uses 18443, HAProxy 18444
   --origin-ports A,B    ports of the two nginx origins (default 18081,18082)
-  --connections C       wrk connections for keep-alive scenarios (default 50)
+  --connections C       wrk / h2load connections for keep-alive scenarios (default 50)
   --handshake-clients K parallel openssl s_time clients for handshake scenarios (default 4)
   --java LIST           run MoonBeam once per Java given (java binaries or JDK homes, comma-separated),
                         as moonbeam-jdkNN in the same rounds; default: the one scripts/moonbeam.sh
                         picks (MOONBEAM_JAVA, else JAVA_HOME, else the newest 17+ on the machine)
   --proxy-cpus LIST     taskset CPU list of the proxy under test (default 0)
-  --client-cpus LIST    taskset CPU list of wrk, s_time and the origins (default 1)
+  --client-cpus LIST    taskset CPU list of wrk, s_time, h2load and the origins (default 1)
   --moonbeam-log LEVEL  MoonBeam's log level (default warning; debug to see why connections close)
   --quick               smoke run: --duration 3 --warmup 3 --handshake-warmup 0 --rounds 1
   --cold                instead of the scenarios: what a user sees right after starting each proxy.
@@ -60,6 +66,7 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 say() { echo "bench.sh: $*" >&2; }
 
 threads=1 duration=10 warmup=30 warmup_chunk=5 rounds=3 compare="" scenario_list="" out="" rsa=0 java_list="" hs_warmup=60
+h2_streams=10 # h2load -m: concurrent streams per connection in the h2 scenarios
 port=443 nginx_port=18443 haproxy_port=18444 origin_ports="18081,18082"
 connections=50 hs_clients=4 proxy_cpus=0 client_cpus=1 moonbeam_log=warning
 cold=0 cold_windows=6 cold_window_s=5 cold_burst_s=2 warmup_phase=""
@@ -135,7 +142,7 @@ if [ -n "$compare" ]; then
   done
 fi
 
-known_scenarios="tls-100b tls-64k handshake resume plain-100b handshake-rsa"
+known_scenarios="tls-100b tls-64k handshake resume plain-100b handshake-rsa h2-100b h2-64k"
 if [ -z "$scenario_list" ]; then
   scenario_list="tls-100b,tls-64k,handshake,resume,plain-100b"
   [ "$rsa" -eq 1 ] && scenario_list+=",handshake-rsa"
@@ -147,16 +154,37 @@ for s in "${scenarios[@]}"; do
 done
 
 # Scenario table: mode (which proxy config: ec = TLS with the P-256 cert, rsa = TLS with the
-# RSA-2048 cert, plain = HTTP), tool (wrk = keep-alive load, new / reuse = openssl s_time, one
+# RSA-2048 cert, plain = HTTP, h2 = TLS with the P-256 cert and HTTP/2 offered in ALPN), tool
+# (wrk = keep-alive load, h2load = keep-alive HTTP/2 load, new / reuse = openssl s_time, one
 # request per connection with a full or a resumed handshake), path.
-scenario_mode() { case "$1" in plain-100b) echo plain ;; handshake-rsa) echo rsa ;; *) echo ec ;; esac; }
-scenario_tool() { case "$1" in handshake|handshake-rsa) echo new ;; resume) echo reuse ;; *) echo wrk ;; esac; }
-scenario_path() { case "$1" in tls-64k) echo /64k ;; *) echo /100b ;; esac; }
+scenario_mode() { case "$1" in plain-100b) echo plain ;; handshake-rsa) echo rsa ;; h2-*) echo h2 ;; *) echo ec ;; esac; }
+scenario_tool() { case "$1" in handshake|handshake-rsa) echo new ;; resume) echo reuse ;; h2-*) echo h2load ;; *) echo wrk ;; esac; }
+scenario_path() { case "$1" in tls-64k|h2-64k) echo /64k ;; *) echo /100b ;; esac; }
 
 # ---------------------------------------------------------------------------------------------
 # Tools
 
-need_tool wrk wrk
+# h2load (HTTP/2 scenarios only): installed like the others when we can; without it those
+# scenarios are skipped, not the run.
+if [[ " ${scenarios[*]} " == *" h2-"* ]] && ! command -v h2load >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing nghttp2-client for h2load (apt-get install -y nghttp2-client) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client >/dev/null 2>&1 || true
+  fi
+  if ! command -v h2load >/dev/null 2>&1; then
+    keep=() skipped=""
+    for s in "${scenarios[@]}"; do
+      if [[ "$s" == h2-* ]]; then skipped+="${skipped:+, }$s"; else keep+=("$s"); fi
+    done
+    say "h2load not found (Debian/Ubuntu package nghttp2-client): skipping the HTTP/2 scenarios $skipped"
+    [ "${#keep[@]}" -gt 0 ] || die "no scenarios left to run (install nghttp2-client for h2load)"
+    scenarios=("${keep[@]}")
+  fi
+fi
+# wrk drives the keep-alive HTTP/1.1 scenarios, every warm-up but the h2 mode's, and --cold.
+needs_wrk="$cold"
+for s in "${scenarios[@]}"; do [ "$(scenario_mode "$s")" = h2 ] || needs_wrk=1; done
+[ "$needs_wrk" -eq 0 ] || need_tool wrk wrk
 need_tool nginx nginx-light
 need_tool openssl openssl
 need_tool taskset util-linux
@@ -306,14 +334,17 @@ wait_port "$origin2_pid" "$origin2" || die "the nginx origin 2 did not start; se
 [ "$(curl -s --max-time 5 "http://127.0.0.1:$origin1/64k" | wc -c)" -eq 65536 ] || die "origin 1 does not serve /64k"
 
 # ---------------------------------------------------------------------------------------------
-# Proxies under test. Each start gets one mode (ec, rsa or plain) and listens on 127.0.0.1.
+# Proxies under test. Each start gets one mode (ec, rsa, plain or h2) and listens on 127.0.0.1.
+# h2 is ec with HTTP/2 on; the other modes' configs do not offer it.
 
-cert_of() { echo "$tmp/$1.pem"; }
-key_of() { echo "$tmp/$1.key"; }
+cert_name() { if [ "$1" = h2 ]; then echo ec; else echo "$1"; fi; }
+cert_of() { echo "$tmp/$(cert_name "$1").pem"; }
+key_of() { echo "$tmp/$(cert_name "$1").key"; }
 
 write_moonbeam_config() { # MODE FILE PROXY
-  local ssl="" provider="" warmup=""
+  local ssl="" provider="" warmup="" http2=""
   [ "$3" = moonbeam-jsse ] && provider=", \"provider\": \"jdk\""
+  [ "$1" = h2 ] && http2=$',\n  "http2": {"enabled": true}'
   [ "$3" = moonbeam-nowarmup ] && warmup=$',\n  "warmup": {"enabled": false}'
   [ "$3" != moonbeam-nowarmup ] && [ -n "$warmup_phase" ] && warmup=$',\n  "warmup": {"duration": '"$warmup_phase"'}'
   [ "$1" = plain ] || ssl=", \"ssl\": {\"cert_file\": \"$(cert_of "$1")\", \"key_file\": \"$(key_of "$1")\"$provider}"
@@ -322,7 +353,7 @@ write_moonbeam_config() { # MODE FILE PROXY
   "listen": "127.0.0.1:$port",
   "threads": $threads,
   "backend_servers": ["127.0.0.1:$origin1", "127.0.0.1:$origin2"]$ssl,
-  "log": {"file": null, "level": "$moonbeam_log"}$warmup
+  "log": {"file": null, "level": "$moonbeam_log"}$warmup$http2
 }
 EOF
 }
@@ -331,6 +362,9 @@ write_nginx_proxy_config() { # MODE DIR
   local listen_ssl="" tls_lines=""
   if [ "$1" != plain ]; then
     listen_ssl=" ssl"
+    # nginx 1.22: HTTP/2 is a listen parameter ("http2 on;" came in 1.25.1). keepalive_requests
+    # below also bounds the requests per HTTP/2 connection (http2_max_requests is obsolete).
+    [ "$1" = h2 ] && listen_ssl=" ssl http2"
     tls_lines="    ssl_certificate $(cert_of "$1");
     ssl_certificate_key $(key_of "$1");
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -374,7 +408,11 @@ EOF
 
 write_haproxy_config() { # MODE FILE
   local bind="bind 127.0.0.1:$haproxy_port"
-  [ "$1" = plain ] || bind+=" ssl crt $tmp/$1.haproxy.pem alpn http/1.1"
+  case "$1" in
+    plain) ;;
+    h2) bind+=" ssl crt $tmp/ec.haproxy.pem alpn h2,http/1.1" ;;
+    *) bind+=" ssl crt $tmp/$1.haproxy.pem alpn http/1.1" ;;
+  esac
   cat >"$2" <<EOF
 global
   nbthread $threads
@@ -467,6 +505,16 @@ run_wrk() { # run_wrk URL SECONDS OUTFILE (in the background; pid in $!)
   pids+=("$!")
 }
 
+run_h2load() { # run_h2load URL SECONDS OUTFILE [LOGFILE] (in the background; pid in $!)
+  # --npn-list h2: offer only h2, so a proxy without HTTP/2 fails the run instead of being measured
+  # over HTTP/1.1. LOGFILE: one line per request (start us, status, duration us) for percentiles.
+  local log=()
+  [ -z "${4:-}" ] || log=("--log-file=$4")
+  taskset -c "$client_cpus" timeout -k 5 $(($2 + 30)) h2load -t1 -c"$connections" -m"$h2_streams" -D"$2" \
+    --npn-list=h2 "${log[@]}" "$1" >"$3" 2>&1 &
+  pids+=("$!")
+}
+
 stime_pids=()
 start_stime() { # start_stime new|reuse PATH SECONDS OUTPREFIX [CLIENTS]: parallel clients in the background
   local k
@@ -503,7 +551,8 @@ warm_up() { # warm_up MODE: exercises the paths the selected scenarios of MODE u
   # Like production traffic, the warm-up mixes new connections into the keep-alive load: one
   # s_time client handshakes throughout (TLS), and wrk reconnects every few seconds. A JIT that
   # only ever saw established connections compiles the accept, handshake and close branches out
-  # and deoptimises its hottest code when the measured run connects (docs/benchmarks.md).
+  # and deoptimises its hottest code when the measured run connects (docs/benchmarks.md). The h2
+  # mode warms up with h2load the same way.
   if [ "$mode" != plain ]; then
     start_stime new /100b "$warmup" "$tmp/warmup-churn" 1
     churn=1
@@ -511,7 +560,11 @@ warm_up() { # warm_up MODE: exercises the paths the selected scenarios of MODE u
   left="$warmup"
   while [ "$left" -gt 0 ]; do
     chunk=$((left < warmup_chunk ? left : warmup_chunk))
-    run_wrk "$(proxy_url "$mode" "${paths[$((i % ${#paths[@]}))]}")" "$chunk" "$out/logs/warmup-$current-$mode-round$round.txt"
+    if [ "$mode" = h2 ]; then
+      run_h2load "$(proxy_url "$mode" "${paths[$((i % ${#paths[@]}))]}")" "$chunk" "$out/logs/warmup-$current-$mode-round$round.txt"
+    else
+      run_wrk "$(proxy_url "$mode" "${paths[$((i % ${#paths[@]}))]}")" "$chunk" "$out/logs/warmup-$current-$mode-round$round.txt"
+    fi
     wait "$!" || true
     forget_pid "$!"
     left=$((left - chunk)) i=$((i + 1))
@@ -538,6 +591,10 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
   if [ "$tool" = wrk ]; then
     run_wrk "$url" "$duration" "$raw"
     wpid="$!"
+  elif [ "$tool" = h2load ]; then
+    rm -f "$tmp/h2load.log"
+    run_h2load "$url" "$duration" "$raw" "$tmp/h2load.log"
+    wpid="$!"
   else
     start_stime "$tool" "$path" "$duration" "$tmp/stime"
   fi
@@ -547,7 +604,7 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
     rss_mid="$(rss_kb "$proxy_pid")"
     [ "$rss_mid" -gt "$rss" ] && rss="$rss_mid"
   done
-  if [ "$tool" = wrk ]; then
+  if [ "$tool" = wrk ] || [ "$tool" = h2load ]; then
     wait "$wpid" || true
     forget_pid "$wpid"
   else
@@ -571,6 +628,40 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
     [ "$errors" -eq 0 ] || note="connect $e_conn, read $e_read, write $e_write, status $e_status, timeout $e_timeout"
     p50="$(awk -v u="$p50" 'BEGIN {printf "%.2f", u / 1000}')"
     p99="$(awk -v u="$p99" 'BEGIN {printf "%.2f", u / 1000}')"
+  elif [ "$tool" = h2load ]; then
+    # h2load's summary:
+    #   finished in 10.00s, 42138.30 req/s, 6.67MB/s
+    #   requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout
+    #   status codes: N 2xx, N 3xx, N 4xx, N 5xx
+    #   traffic: 66.74MB (69985232) total, ...
+    #   time for request: min max mean sd +/-sd   (no percentiles: p50/p99 come from --log-file)
+    #   Application protocol: h2
+    local line proto r_failed r_errored r_timeout s4 s5 mean sd
+    line="$(sed -n 's/^requests: [0-9]* total, [0-9]* started, \([0-9]*\) done, [0-9]* succeeded, \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 \2 \3 \4/p' "$raw" | head -n1)"
+    proto="$(sed -n 's/^Application protocol: *//p' "$raw" | head -n1)"
+    if [ -z "$line" ] || [ "$proto" != h2 ]; then
+      rm -f "$tmp/h2load.log"
+      record "$proxy" "$s" - - - - - - - "$cpu" - "$((rss / 1024))" failed \
+        "h2load printed no result${proto:+ (protocol $proto)}: $(grep -v '^progress:\|^spawning\|^starting\|^Warm-up\|^Main benchmark' "$raw" | tr '\n' ' ' | cut -c1-200)"
+      return
+    fi
+    read -r requests r_failed r_errored r_timeout <<<"$line"
+    read -r s4 s5 <<<"$(sed -n 's/^status codes: [0-9]* 2xx, [0-9]* 3xx, \([0-9]*\) 4xx, \([0-9]*\) 5xx.*/\1 \2/p' "$raw" | head -n1)"
+    wall="$(sed -n 's/^finished in \([0-9.]*\)\(m\{0,1\}s\),.*/\1 \2/p' "$raw" | head -n1 | awk '{printf "%.3f", $2 == "ms" ? $1 / 1000 : $1}')"
+    bytes="$(sed -n 's/^traffic: .*(\([0-9]*\)) total.*/\1/p' "$raw" | head -n1)"
+    errors=$((r_failed + r_errored + r_timeout + ${s4:-0} + ${s5:-0}))
+    [ "$errors" -eq 0 ] || note="failed $r_failed, errored $r_errored, timeout $r_timeout, 4xx ${s4:-0}, 5xx ${s5:-0}; "
+    # Percentiles (nearest rank) over every request in the log; status and duration in us.
+    if [ -s "$tmp/h2load.log" ]; then
+      read -r p50 p99 <<<"$(awk -F'\t' '{print $3}' "$tmp/h2load.log" | sort -n | awk '
+        { d[NR] = $1 }
+        END { if (NR == 0) { print "- -"; exit }
+              i = int(NR * 0.50); if (i < NR * 0.50) i++; j = int(NR * 0.99); if (j < NR * 0.99) j++
+              printf "%.2f %.2f\n", d[i] / 1000, d[j] / 1000 }')"
+    fi
+    rm -f "$tmp/h2load.log"
+    read -r mean sd <<<"$(sed -n 's/^time for request: *[0-9.]*[mu]*s *[0-9.]*[mu]*s *\([0-9.]*[mu]*s\) *\([0-9.]*[mu]*s\).*/\1 \2/p' "$raw" | head -n1)"
+    note+="h2load time for request: mean ${mean:-?}, sd ${sd:-?}"
   else
     # s_time: "N connections in T real seconds, B bytes read per connection"; "*" = full
     # handshake, "r" = resumed. Throughput uses our own wall clock (s_time's is whole seconds).
@@ -608,6 +699,11 @@ sanity_check() { # sanity_check MODE: one request of each size through the proxy
   [ "$got" = "200 100" ] || { echo "GET /100b answered '$got', expected '200 100'"; return 1; }
   got="$(curl -sk --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' "$(proxy_url "$1" /64k)" || true)"
   [ "$got" = "200 65536" ] || { echo "GET /64k answered '$got', expected '200 65536'"; return 1; }
+  # h2 mode: the proxy must answer over HTTP/2 (when this curl speaks it; h2load checks it anyway).
+  if [ "$1" = h2 ] && curl -V 2>/dev/null | grep -qw HTTP2; then
+    got="$(curl -sk --http2 --max-time 5 -o /dev/null -w '%{http_code} %{size_download} %{http_version}' "$(proxy_url "$1" /64k)" || true)"
+    [ "$got" = "200 65536 2" ] || { echo "GET /64k over HTTP/2 answered '$got', expected '200 65536 2'"; return 1; }
+  fi
 }
 
 if [ "$cold" -eq 1 ]; then
@@ -627,7 +723,7 @@ for s in "${scenarios[@]}"; do
 done
 
 say "proxies: ${proxies[*]}; scenarios: ${scenarios[*]}; $rounds round(s) of ${duration}s per scenario after ${warmup}s warm-up (+${hs_warmup}s before handshakes)"
-say "proxy on CPU $proxy_cpus with $threads thread(s); wrk/s_time/origins on CPU $client_cpus; output in $out"
+say "proxy on CPU $proxy_cpus with $threads thread(s); wrk/s_time/h2load/origins on CPU $client_cpus; output in $out"
 for round in $(seq 1 "$rounds"); do
   # Rotate the order each round so no proxy always runs first (e.g. right after the origins warmed).
   order=("${proxies[@]:$(( (round - 1) % ${#proxies[@]} ))}" "${proxies[@]:0:$(( (round - 1) % ${#proxies[@]} ))}")
@@ -731,12 +827,12 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
 # JSON (written by awk; strings are escaped for quotes and backslashes)
 awk -F'\t' -v cpu="$machine_cpu" -v ncpu="$ncpu" -v kernel="$machine_kernel" -v jdk="$machine_java" \
     -v date="$machine_date" -v load0="$load_start" -v load1="$load_end" -v threads="$threads" -v dur="$duration" -v warm="$warmup" -v hswarm="$hs_warmup" -v rounds="$rounds" \
-    -v conns="$connections" -v hs="$hs_clients" -v pcpu="$proxy_cpus" -v ccpu="$client_cpus" -v runsfile="$runs" '
+    -v conns="$connections" -v h2s="$h2_streams" -v hs="$hs_clients" -v pcpu="$proxy_cpus" -v ccpu="$client_cpus" -v runsfile="$runs" '
   function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
   function v(s) { return (s == "-" || s == "") ? "null" : s }
   BEGIN {
     printf "{\n  \"date\": %s,\n  \"machine\": {\"nproc\": %d, \"cpu\": %s, \"kernel\": %s, \"jdk\": %s, \"loadavg_before\": %s, \"loadavg_after\": %s},\n", q(date), ncpu, q(cpu), q(kernel), q(jdk), q(load0), q(load1)
-    printf "  \"settings\": {\"threads\": %d, \"duration_s\": %d, \"warmup_s\": %d, \"handshake_warmup_s\": %d, \"rounds\": %d, \"connections\": %d, \"handshake_clients\": %d, \"proxy_cpus\": %s, \"client_cpus\": %s},\n", threads, dur, warm, hswarm, rounds, conns, hs, q(pcpu), q(ccpu)
+    printf "  \"settings\": {\"threads\": %d, \"duration_s\": %d, \"warmup_s\": %d, \"handshake_warmup_s\": %d, \"rounds\": %d, \"connections\": %d, \"h2_streams\": %d, \"handshake_clients\": %d, \"proxy_cpus\": %s, \"client_cpus\": %s},\n", threads, dur, warm, hswarm, rounds, conns, h2s, hs, q(pcpu), q(ccpu)
     printf "  \"results\": ["
   }
   FNR == 1 { next }

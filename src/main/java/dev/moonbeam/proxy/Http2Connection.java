@@ -2,19 +2,14 @@ package dev.moonbeam.proxy;
 
 import dev.moonbeam.h2.ErrorCode;
 import dev.moonbeam.h2.FrameError;
-import dev.moonbeam.h2.FrameFlags;
 import dev.moonbeam.h2.FrameListener;
 import dev.moonbeam.h2.FrameReader;
-import dev.moonbeam.h2.FrameWriter;
 import dev.moonbeam.h2.HpackDecoder;
-import dev.moonbeam.h2.HpackEncoder;
 import dev.moonbeam.h2.HpackStatus;
 import dev.moonbeam.h2.Http2Settings;
 import dev.moonbeam.h2.ReadStatus;
 import dev.moonbeam.h2.RequestHeadBuilder;
-import dev.moonbeam.h2.ResponseFields;
 import dev.moonbeam.http.ForwardContext;
-import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.ParseStatus;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.IoHandler;
@@ -55,13 +50,15 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
      */
     static final int STREAM_WINDOW = 65_535;
     /** Connection receive window: streams are bounded by their own windows, so this only needs to not be the limit. */
-    private static final int CONNECTION_WINDOW = 1 << 24;
+    /**
+     * Connection receive window: request body bytes buffered for all of a connection's streams
+     * together. Credit comes back only as streams hand bytes to their backends, so a client that
+     * uploads on many streams to slow backends holds at most this much memory.
+     */
+    private static final int CONNECTION_WINDOW = 1 << 20;
     private static final int MAX_HEADER_LIST_BYTES = 32 * 1024;
     private static final int HPACK_TABLE_BYTES = 4096;
-    /** Output room kept for control frames (acks, resets, window updates, GOAWAY, END_STREAM). */
-    private static final int CONTROL_RESERVE = 1024;
-    /** Room a response head may need: HEADERS at most this large, else 502. */
-    private static final int HEAD_ROOM = 8192;
+    private static final int CONTROL_RESERVE = Http2Output.CONTROL_RESERVE;
     static final int MAX_GLITCHES_PER_SECOND = 200;
     /** Request trailer field lines kept for a chunked body; more are dropped. */
     static final int MAX_REQUEST_TRAILER_BYTES = 8192;
@@ -80,7 +77,6 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private final int maxConcurrentStreams;
     private final FrameReader reader = new FrameReader(FrameReader.Role.SERVER);
     private final HpackDecoder decoder = new HpackDecoder(HPACK_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
-    private final HpackEncoder encoder = new HpackEncoder(HPACK_TABLE_BYTES);
     private final RequestHeadBuilder headBuilder;
     private final Http2Settings peer = new Http2Settings();
     private final List<Http2Stream> streams = new ArrayList<>();
@@ -91,23 +87,19 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         progressQueued = false;
         progress();
     };
-    private final ResponseFields responseFields;
+    private final Http2Output output;
     private State state = State.OPEN;
     private ByteBuffer in;
-    private ByteBuffer out;
     private boolean inputClosed;
-    /** Where the flags byte of the last DATA frame queued is, so END_STREAM can join it; -1 if none. */
-    private int lastDataFlagsAt = -1;
-    private int lastDataStream;
-    private int lastDataEnd;
     /** A progress pass is already queued on the loop (see {@link #progressSoon}). */
     private boolean progressQueued;
     private boolean outputShutdown;
     private boolean socketReadable = true;
     private int interestOps = -1;
     private int lastStreamId;
-    private long sendWindow = Http2Settings.DEFAULT_INITIAL_WINDOW_SIZE;
     private int connectionCreditOwed;
+    /** Body bytes the client may still send on the connection before we give credit (§6.9.1). */
+    private long connectionReceiveWindow = CONNECTION_WINDOW;
     private boolean settingsReceived;
     private boolean inProgress;
     private boolean progressAgain;
@@ -142,7 +134,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         this.clientAddress = forward.clientAddress();
         this.maxConcurrentStreams = settings.http2MaxConcurrentStreams();
         this.headBuilder = worker.http2HeadBuilder();
-        this.responseFields = worker.http2ResponseFields();
+        this.output = new Http2Output(this, worker, peer, HPACK_TABLE_BYTES);
         this.in = received;
     }
 
@@ -161,13 +153,11 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     }
 
     private void start() {
-        ByteBuffer target = out();
         Http2Settings ours = new Http2Settings();
         ours.set(Http2Settings.MAX_CONCURRENT_STREAMS, maxConcurrentStreams);
         ours.set(Http2Settings.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_BYTES);
         ours.set(Http2Settings.ENABLE_PUSH, 0);
-        FrameWriter.settings(target, ours); // §3.4: our preface
-        FrameWriter.windowUpdate(target, 0, CONNECTION_WINDOW - (int) Http2Settings.DEFAULT_INITIAL_WINDOW_SIZE);
+        output.preface(ours, CONNECTION_WINDOW - (int) Http2Settings.DEFAULT_INITIAL_WINDOW_SIZE);
         arm(settings.clientHeadNanos()); // the preface and SETTINGS must come like a request head
         progress();
     }
@@ -194,220 +184,17 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         return local != null ? local : Acceptor.localAddress(channel);
     }
 
-    boolean roomForHead() {
-        return outRoom() >= HEAD_ROOM + CONTROL_RESERVE;
-    }
-
-    /** DATA payload that fits now: the connection window and the output buffer, less room for frame headers. */
-    long dataRoom() {
-        int room = outRoom() - CONTROL_RESERVE - 2 * FrameWriter.FRAME_HEADER_BYTES;
-        return Math.max(0, Math.min(sendWindow, room));
-    }
-
-    boolean isSendBlocked() {
-        return sendWindow <= 0 || (out != null && out.position() > 0);
-    }
-
-    /**
-     * HEADERS (and CONTINUATION) for a response head. The block is encoded once, in the loop's
-     * scratch; when the output has no room for it now it waits in the stream (the HPACK state
-     * already counts it) and goes out before anything else of that stream.
-     *
-     * @return bytes the head takes on the wire, or -1 when it cannot be sent (the connection failed)
-     */
-    int writeHeaders(Http2Stream stream, HttpHead response, boolean endStream) {
-        if (closing()) {
-            return -1;
-        }
-        ByteBuffer block = worker.http2BlockScratch();
-        block.clear();
-        try {
-            encoder.beginBlock(block);
-            encoder.status(response.statusCode(), block);
-            responseFields.encode(response, encoder, block);
-        } catch (java.nio.BufferOverflowException tooLarge) {
-            // Larger than any head the response parser lets through; the encoder's table may now
-            // hold entries the client never saw, so the connection cannot go on.
-            fail(ErrorCode.INTERNAL_ERROR, "response head does not fit " + block.capacity() + " bytes of HPACK");
-            return -1;
-        }
-        block.flip();
-        int length = block.remaining();
-        queueBlock(stream, block, endStream);
-        return length + FrameWriter.FRAME_HEADER_BYTES;
-    }
-
-    /**
-     * Trailer fields of a chunked response as a HEADERS frame that ends the stream (RFC 9113 §8.1).
-     * Fields HTTP/2 forbids are left out.
-     *
-     * @return false when they were not sent (the caller ends the stream with empty DATA)
-     */
-    boolean writeTrailers(Http2Stream stream, byte[] lines, int length) {
-        if (closing() || stream.hasPendingBlock()) {
-            return false;
-        }
-        ByteBuffer block = worker.http2BlockScratch();
-        block.clear();
-        byte[] name = worker.http2NameScratch();
-        encoder.beginBlock(block);
-        int fields = 0;
-        for (int at = 0; at < length; ) {
-            int end = at;
-            while (end < length && lines[end] != '\n') {
-                end++;
-            }
-            int lineEnd = end > at && lines[end - 1] == '\r' ? end - 1 : end;
-            int colon = at;
-            while (colon < lineEnd && lines[colon] != ':') {
-                colon++;
-            }
-            int nameLength = colon - at;
-            int valueStart = colon + 1;
-            while (valueStart < lineEnd && (lines[valueStart] == ' ' || lines[valueStart] == '\t')) {
-                valueStart++;
-            }
-            int valueEnd = lineEnd;
-            while (valueEnd > valueStart && (lines[valueEnd - 1] == ' ' || lines[valueEnd - 1] == '\t')) {
-                valueEnd--;
-            }
-            if (colon < lineEnd && nameLength > 0 && nameLength <= name.length) {
-                for (int k = 0; k < nameLength; k++) {
-                    byte b = lines[at + k];
-                    name[k] = b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
-                }
-                if (dev.moonbeam.h2.RequestHeadBuilder.isValidTrailer(name, 0, nameLength, lines, valueStart, valueEnd - valueStart)) {
-                    encoder.header(name, 0, nameLength, lines, valueStart, valueEnd - valueStart, block);
-                    fields++;
-                }
-            }
-            at = end + 1;
-        }
-        block.flip();
-        if (fields == 0) {
-            return false;
-        }
-        queueBlock(stream, block, true);
-        return true;
-    }
-
-    private void queueBlock(Http2Stream stream, ByteBuffer block, boolean endStream) {
-        if (!stream.hasPendingBlock() && blockFits(block.remaining())) {
-            emitBlock(stream.id, block, endStream);
-        } else {
-            stream.holdBlock(block, endStream);
-        }
-    }
-
-    /** Sends a block that waited for room, once there is room. */
-    private boolean sendPendingBlock(Http2Stream stream) {
-        if (!stream.hasPendingBlock() || closing() || !blockFits(stream.pendingBlock().remaining())) {
-            return false;
-        }
-        emitBlock(stream.id, stream.pendingBlock(), stream.pendingEndStream());
-        stream.blockSent();
-        return true;
-    }
-
-    private boolean blockFits(int length) {
-        int frames = Math.max(1, (length + peer.maxFrameSize() - 1) / peer.maxFrameSize());
-        return outRoom() - CONTROL_RESERVE >= length + frames * FrameWriter.FRAME_HEADER_BYTES;
-    }
-
-    /** HEADERS, then CONTINUATION frames for what exceeds the client's frame size (RFC 9113 §4.3). */
-    private void emitBlock(int streamId, ByteBuffer block, boolean endStream) {
-        ByteBuffer target = out();
-        boolean first = true;
-        do {
-            int n = Math.min(block.remaining(), peer.maxFrameSize());
-            boolean last = n == block.remaining();
-            if (first) {
-                int flags = (last ? FrameFlags.END_HEADERS : 0) | (endStream ? FrameFlags.END_STREAM : 0);
-                FrameWriter.headersHeader(target, streamId, n, flags);
-            } else {
-                FrameWriter.continuationHeader(target, streamId, n, last ? FrameFlags.END_HEADERS : 0);
-            }
-            int limit = block.limit();
-            block.limit(block.position() + n);
-            target.put(block);
-            block.limit(limit);
-            first = false;
-        } while (block.hasRemaining());
-        lastDataFlagsAt = -1;
-    }
-
-    /** An error status as a bodiless response that ends the stream. */
-    boolean writeErrorHeaders(int streamId, int status) {
-        if (closing() || outRoom() < 64 + CONTROL_RESERVE / 2) {
-            return false;
-        }
-        ByteBuffer target = out();
-        int start = target.position();
-        int blockStart = start + FrameWriter.FRAME_HEADER_BYTES;
-        target.position(blockStart);
-        encoder.beginBlock(target);
-        encoder.status(status, target);
-        int length = target.position() - blockStart;
-        target.position(start);
-        FrameWriter.headersHeader(target, streamId, length, FrameFlags.END_HEADERS | FrameFlags.END_STREAM);
-        target.position(blockStart + length);
-        return true;
-    }
-
-    /** DATA frames for {@code length} bytes at {@code source}'s position (advanced); returns the bytes sent. */
-    int writeData(int streamId, ByteBuffer source, int length) {
-        if (closing()) {
-            source.position(source.position() + length);
-            return length;
-        }
-        ByteBuffer target = out();
-        int sent = 0;
-        while (sent < length) {
-            int n = Math.min(length - sent, peer.maxFrameSize());
-            lastDataFlagsAt = target.position() + 4; // length (3), type (1), then the flags byte
-            lastDataStream = streamId;
-            FrameWriter.dataHeader(target, streamId, n, 0);
-            int limit = source.limit();
-            source.limit(source.position() + n);
-            target.put(source);
-            source.limit(limit);
-            sent += n;
-        }
-        sendWindow -= sent;
-        lastDataEnd = target.position();
-        return sent;
-    }
-
-    /**
-     * Ends a stream: on its last DATA frame when that is still the last thing queued (one frame
-     * less per response), else with an empty DATA frame.
-     */
-    void writeEndStream(Http2Stream stream) {
-        if (closing()) {
-            return;
-        }
-        if (stream.hasPendingBlock()) {
-            stream.endWithPendingBlock(); // e.g. Content-Length: 0 behind a head that waits for room
-            return;
-        }
-        int streamId = stream.id;
-        ByteBuffer target = out();
-        if (lastDataStream == streamId && lastDataFlagsAt >= 0 && lastDataEnd == target.position()) {
-            target.put(lastDataFlagsAt, (byte) (target.get(lastDataFlagsAt) | FrameFlags.END_STREAM));
-        } else {
-            FrameWriter.dataHeader(target, streamId, 0, FrameFlags.END_STREAM);
-        }
-        lastDataFlagsAt = -1;
-    }
-
+    /** RST_STREAM, remembered so the stream's late frames are ignored (RFC 9113 §5.1, closed). */
     void writeReset(int streamId, ErrorCode code) {
         resetByUs[resetByUsNext++ % resetByUs.length] = streamId;
-        if (!closing() && outRoom() >= FrameWriter.RST_STREAM_BYTES) {
-            FrameWriter.rstStream(out(), streamId, code);
-        }
+        output.rstStream(streamId, code);
     }
 
-    /** After a GOAWAY for an error, or once closed, nothing more is written (RFC 9113 §5.4.1). */
+    Http2Output output() {
+        return output;
+    }
+
+    /** After a GOAWAY for an error, or once closed, nothing more is read or written (RFC 9113 §5.4.1). */
     private boolean closing() {
         return state == State.CLOSING || state == State.CLOSED;
     }
@@ -501,7 +288,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
                     flush();
                 }
                 in = buffers().releaseIfEmpty(in);
-                out = buffers().releaseIfEmpty(out);
+                output.releaseIfEmpty();
                 if (transport.hasBufferedInput() && canRead()) {
                     worker.loop().execute(progressTask);
                 }
@@ -520,18 +307,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     }
 
     private boolean flush() throws IOException {
-        boolean moved = false;
-        if (out != null && out.position() > 0) {
-            lastDataFlagsAt = -1; // compact moves what is left: the last frame can no longer be amended
-            out.flip();
-            try {
-                moved = transport.write(out) > 0;
-            } finally {
-                out.compact();
-            }
-        }
-        transport.flush();
-        return moved;
+        return output.flush(transport);
     }
 
     /** Input is taken only while the output can hold what the frames may make us answer. */
@@ -593,7 +369,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         boolean moved = false;
         for (int i = 0; i < streams.size() && state != State.CLOSED; i++) {
             Http2Stream stream = streams.get(i);
-            moved |= sendPendingBlock(stream);
+            moved |= output.sendPendingBlock(stream);
             if (stream.state == Http2Stream.State.DONE || stream.exchange == null) {
                 continue;
             }
@@ -629,6 +405,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             if (exchange != null) {
                 worker.giveBack(stream.parser, exchange);
             }
+            // What it received and never credited is gone with it: the connection gets it back.
+            connectionCreditOwed += Math.max(0, STREAM_WINDOW - stream.receiveWindow);
             stream.release();
             streams.remove(i);
             spareStreams.add(stream);
@@ -645,8 +423,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         if (closing()) {
             return false;
         }
-        if (connectionCreditOwed >= CONNECTION_WINDOW / 2 && outRoom() >= FrameWriter.WINDOW_UPDATE_BYTES) {
-            FrameWriter.windowUpdate(out(), 0, connectionCreditOwed);
+        if (connectionCreditOwed >= CONNECTION_WINDOW / 4 && output.windowUpdateFrame(0, connectionCreditOwed)) {
+            connectionReceiveWindow += connectionCreditOwed;
             connectionCreditOwed = 0;
             moved = true;
         }
@@ -655,9 +433,9 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
                 continue;
             }
             int credit = stream.uncreditedRoom();
-            if (credit >= STREAM_WINDOW / 4 && outRoom() >= FrameWriter.WINDOW_UPDATE_BYTES) {
-                FrameWriter.windowUpdate(out(), stream.id, credit);
+            if (credit >= STREAM_WINDOW / 4 && output.windowUpdateFrame(stream.id, credit)) {
                 stream.receiveWindow += credit;
+                connectionCreditOwed += credit; // the bytes left this connection's buffers too
                 moved = true;
             }
         }
@@ -823,8 +601,15 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
 
     @Override
     public void dataFrameStart(int streamId, int flowControlledLength) {
-        connectionCreditOwed += flowControlledLength; // streams bound what is buffered; the connection gives back at once
+        connectionReceiveWindow -= flowControlledLength;
+        if (connectionReceiveWindow < 0) {
+            fail(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the connection window"); // §6.9.1
+            return;
+        }
         Http2Stream stream = find(streamId);
+        if (stream == null || !stream.isReceiving() || flowControlledLength > stream.receiveWindow) {
+            connectionCreditOwed += flowControlledLength; // not kept: the connection gets it back at once
+        }
         if (stream == null) {
             if (streamId > lastStreamId) {
                 fail(ErrorCode.PROTOCOL_ERROR, "DATA on idle stream " + streamId); // §5.1
@@ -895,9 +680,9 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             }
         }
         if (changes.isSet(Http2Settings.HEADER_TABLE_SIZE)) {
-            encoder.setPeerMaxTableSize((int) Math.min(Integer.MAX_VALUE, peer.headerTableSize()));
+            output.peerTableSize(peer.headerTableSize());
         }
-        FrameWriter.settingsAck(out());
+        output.settingsAck();
         if (!settingsReceived) {
             settingsReceived = true;
             if (streams.isEmpty()) {
@@ -916,7 +701,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     public void ping(long payload, boolean ack) {
         glitch();
         if (!ack && !closing()) {
-            FrameWriter.pingAck(out(), payload);
+            output.pingAck(payload);
         }
     }
 
@@ -930,8 +715,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     @Override
     public void windowUpdate(int streamId, int increment) {
         if (streamId == 0) {
-            sendWindow += increment;
-            if (sendWindow > Http2Settings.MAX_WINDOW_SIZE) {
+            if (!output.windowUpdate(increment)) {
                 fail(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow"); // §6.9.1
             }
             return;
@@ -995,17 +779,14 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     // ---- closing ----
 
     /** A connection error (§5.4.1): GOAWAY with the code, every stream stops, then close. */
-    private void fail(ErrorCode code, String reason) {
+    void fail(ErrorCode code, String reason) {
         if (state == State.CLOSING || state == State.CLOSED) {
             return;
         }
         LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 connection error " + code + ": " + reason);
         reader.stop();
-        ByteBuffer target = out();
-        if (target.remaining() >= FrameWriter.GOAWAY_BYTES) {
-            lastDataFlagsAt = -1;
-            FrameWriter.goAway(target, lastStreamId, code);
-        } // else the close alone says it: cutting a queued frame would garble what the client reads
+        output.goAway(lastStreamId, code);
+        output.stop();
         for (int i = 0; i < streams.size(); i++) {
             streams.get(i).abort();
         }
@@ -1016,9 +797,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     void drain() {
         if (state == State.OPEN) {
             state = State.GOING_AWAY;
-            if (outRoom() >= FrameWriter.GOAWAY_BYTES) {
-                FrameWriter.goAway(out(), lastStreamId, ErrorCode.NO_ERROR);
-            }
+            output.goAway(lastStreamId, ErrorCode.NO_ERROR);
             progress();
         }
     }
@@ -1037,7 +816,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
      * the GOAWAY before the client reads it.
      */
     private void closingStep() throws IOException {
-        if (out != null && out.position() > 0) {
+        if (output.hasQueued()) {
             return;
         }
         if (!outputShutdown) {
@@ -1071,9 +850,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
                 if (streams.isEmpty()) {
                     // Idle, or no preface in time: a polite GOAWAY, then close.
                     state = State.GOING_AWAY;
-                    if (outRoom() >= FrameWriter.GOAWAY_BYTES) {
-                        FrameWriter.goAway(out(), lastStreamId, ErrorCode.NO_ERROR);
-                    }
+                    output.goAway(lastStreamId, ErrorCode.NO_ERROR);
                     progress();
                 }
             }
@@ -1115,10 +892,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
                 buffers().releaseZeroed(in);
                 in = null;
             }
-            if (out != null) {
-                buffers().releaseZeroed(out);
-                out = null;
-            }
+            output.release();
             transport.release();
         } finally {
             key.cancel();
@@ -1129,19 +903,12 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
 
     // ---- buffers and interest ----
 
-    private ByteBuffer out() {
-        if (out == null) {
-            out = buffers().acquire();
-        }
-        return out;
-    }
-
     private int outRoom() {
-        return out == null ? buffers().bufferSize() : out.remaining();
+        return output.room();
     }
 
     private boolean hasPendingOutput() {
-        return (out != null && out.position() > 0) || transport.wantsWrite();
+        return output.hasQueued() || transport.wantsWrite();
     }
 
     private void arm(long nanos) {

@@ -269,7 +269,7 @@ final class Http2Stream implements ClientSide {
 
     @Override
     public boolean readyForResponseHead() {
-        return connection.roomForHead();
+        return connection.output().roomForHead();
     }
 
     @Override
@@ -279,7 +279,7 @@ final class Http2Stream implements ClientSide {
         }
         boolean interim = response.statusCode() < 200;
         boolean bodiless = !interim && response.bodyKind() == BodyKind.NONE;
-        int written = connection.writeHeaders(this, response, bodiless);
+        int written = connection.output().headers(this, response, bodiless);
         if (written < 0) {
             return -1;
         }
@@ -300,7 +300,7 @@ final class Http2Stream implements ClientSide {
         if (pendingBlock != null) {
             return 0; // the head waits for room in the output; the body goes after it
         }
-        return (int) Math.max(0, Math.min(sendWindow, connection.dataRoom()));
+        return (int) Math.max(0, Math.min(sendWindow, connection.output().dataRoom()));
     }
 
     @Override
@@ -310,7 +310,7 @@ final class Http2Stream implements ClientSide {
             return;
         }
         if (!responseChunked) {
-            sendWindow -= connection.writeData(id, source, source.remaining());
+            sendWindow -= connection.output().data(id, source, source.remaining());
             return;
         }
         // Many small chunks (server-sent events, token streams) become one DATA frame: a frame per
@@ -330,7 +330,7 @@ final class Http2Stream implements ClientSide {
             }
             payload.flip();
             if (payload.hasRemaining()) {
-                sendWindow -= connection.writeData(id, payload, payload.remaining());
+                sendWindow -= connection.output().data(id, payload, payload.remaining());
             }
         } finally {
             connection.buffers().release(payload);
@@ -344,7 +344,7 @@ final class Http2Stream implements ClientSide {
 
     @Override
     public boolean hasUnsentResponse() {
-        return sendWindow <= 0 || connection.isSendBlocked();
+        return sendWindow <= 0 || connection.output().isSendBlocked();
     }
 
     @Override
@@ -353,8 +353,8 @@ final class Http2Stream implements ClientSide {
         if (!endStreamSent) {
             endStreamSent = true;
             int trailerLength = responseChunked ? chunkedResponse.trailerLength() : 0;
-            if (trailerLength == 0 || !connection.writeTrailers(this, chunkedResponse.trailerBytes(), trailerLength)) {
-                connection.writeEndStream(this);
+            if (trailerLength == 0 || !connection.output().trailers(this, chunkedResponse.trailerBytes(), trailerLength)) {
+                connection.output().endStream(this);
             }
         }
         if (!requestWasComplete && state == State.OPEN) {
@@ -388,7 +388,7 @@ final class Http2Stream implements ClientSide {
         if (state == State.DONE) {
             return;
         }
-        if (!headersSent && connection.writeErrorHeaders(id, status)) {
+        if (!headersSent && connection.output().errorHeaders(id, status)) {
             headersSent = true;
             endStreamSent = true;
             if (state == State.OPEN) {
