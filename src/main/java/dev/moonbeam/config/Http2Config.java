@@ -4,12 +4,12 @@ package dev.moonbeam.config;
  * The {@code http2} section: HTTP/2 for clients on the TLS listener (ALPN {@code h2}, RFC 9113).
  * Streams become HTTP/1.1 exchanges with the backends as usual.
  *
- * @param enabled              offer {@code h2} before {@code http/1.1} in ALPN
+ * @param enabled              offer {@code h2} before {@code http/1.1} in ALPN (only where there is TLS)
  * @param maxConcurrentStreams streams one client connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)
  */
 public record Http2Config(boolean enabled, int maxConcurrentStreams) {
-    /** Off until the abuse-resistance suite of the HTTP/2 issue has landed; then on, as in nginx and HAProxy. */
-    public static final boolean DEFAULT_ENABLED = false;
+    /** On with TLS, as browsers expect (HAProxy 2.8+ offers h2 on TLS binds by default too). */
+    public static final boolean DEFAULT_ENABLED = true;
     public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 128;
     public static final int MAX_MAX_CONCURRENT_STREAMS = 1024;
     public static final Http2Config DEFAULTS = new Http2Config(DEFAULT_ENABLED, DEFAULT_MAX_CONCURRENT_STREAMS);

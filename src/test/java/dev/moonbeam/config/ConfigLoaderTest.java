@@ -160,6 +160,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void http2IsOnByDefaultAndCanBeTurnedOffOrBounded() throws Exception {
+        ProxyConfig plain = load("{\"backend_servers\": [\"127.0.0.1:1\"]}");
+        assertThat(plain.http2().enabled()).isTrue();
+        assertThat(plain.http2().maxConcurrentStreams()).isEqualTo(128);
+        ProxyConfig set = load("{\"backend_servers\": [\"127.0.0.1:1\"],"
+                + " \"http2\": {\"enabled\": false, \"max_concurrent_streams\": 16}}");
+        assertThat(set.http2().enabled()).isFalse();
+        assertThat(set.http2().maxConcurrentStreams()).isEqualTo(16);
+        // Without TLS there is no ALPN, so the default does not matter and is no error.
+        assertThat(load("{\"backend_servers\": [\"127.0.0.1:1\"], \"http2\": {\"max_concurrent_streams\": 8}}")
+                .http2().maxConcurrentStreams()).isEqualTo(8);
+    }
+
+    @Test
     void aDnsBackendIsNotResolvedAtLoadAndHasAnInterval() throws Exception {
         ProxyConfig config = load("{\"backend_servers\": [\"127.0.0.1:1\","
                 + " {\"address\": \"no-such-name.invalid:8080\", \"resolve\": \"dns\"},"
@@ -373,6 +387,11 @@ class ConfigLoaderTest {
                         "proxy_protocol.form", "unknown key"),
                 Arguments.of("proxy_protocol bad range", "{" + ok + ", \"proxy_protocol\": {\"from\": [\"10.0.0.0/40\"]}}",
                         "proxy_protocol.from[0]", "the prefix length must be 0..32"),
+                Arguments.of("http2 asked for without TLS", "{" + ok + ", \"http2\": {\"enabled\": true}}",
+                        "http2.enabled", "HTTP/2 is offered through TLS"),
+                Arguments.of("http2 streams out of range", "{" + ok + ", \"http2\": {\"max_concurrent_streams\": 0}}",
+                        "http2.max_concurrent_streams", "1"),
+                Arguments.of("http2 typo", "{" + ok + ", \"http2\": {\"enable\": true}}", "http2.enable", "unknown key"),
                 Arguments.of("send_proxy_protocol not a boolean",
                         "{\"backend_servers\": [{\"address\": \"127.0.0.1:1\", \"send_proxy_protocol\": \"v2\"}]}",
                         "backend_servers[0].send_proxy_protocol", "must be true or false"),

@@ -74,16 +74,30 @@ abstract class TlsEndToEndTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-    void modernHandshakeSucceedsAndSelectsHttp11(String protocol) throws Exception {
+    void modernHandshakeSucceedsAndAlpnPrefersH2ThenHttp11(String protocol) throws Exception {
         TestBackend backend = backend("a", TestBackend.named("a"));
         ProxyHarness proxy = tlsProxy(backend, "");
         try (TlsClient client = new TlsClient(proxy.port(), "ec.test", List.of(protocol), List.of("h2", "http/1.1"))) {
             assertThat(client.protocol()).isEqualTo(protocol);
+            assertThat(client.applicationProtocol()).as("HTTP/2 is on by default with TLS").isEqualTo("h2");
+        }
+        try (TlsClient client = new TlsClient(proxy.port(), "ec.test", List.of(protocol), List.of("http/1.1"))) {
             assertThat(client.applicationProtocol()).isEqualTo("http/1.1");
             HttpMessage response = client.get("/hello");
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.bodyText()).isEqualTo("a");
             assertThat(response.header("X-Backend")).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void withHttp2OffAlpnSelectsHttp11EvenWhenH2IsOffered() throws Exception {
+        TestBackend backend = backend("a", TestBackend.named("a"));
+        String ssl = pem(fixture("ec.crt"), fixture("ec-sec1.key"));
+        ProxyHarness proxy = proxy(backend, "\"ssl\": " + ssl + ", \"http2\": {\"enabled\": false}");
+        try (TlsClient client = new TlsClient(proxy.port(), "ec.test", TlsClient.MODERN, List.of("h2", "http/1.1"))) {
+            assertThat(client.applicationProtocol()).isEqualTo("http/1.1");
+            assertThat(client.get("/hello").status()).isEqualTo(200);
         }
     }
 
@@ -694,7 +708,10 @@ abstract class TlsEndToEndTest {
         Run run = run(CURL.toString(), "-sk", "--max-time", "10", "-w", "\\n%{http_code} %{http_version}",
                 "https://127.0.0.1:" + proxy.port() + "/");
         assertThat(run.exitCode).as(run.output).isZero();
-        assertThat(run.output).isEqualTo("curl-ok\n200 1.1");
+        assertThat(run.output).as("curl picks HTTP/2 when the proxy offers it").isEqualTo("curl-ok\n200 2");
+        Run http11 = run(CURL.toString(), "-sk", "--http1.1", "--max-time", "10", "-w", "\\n%{http_code} %{http_version}",
+                "https://127.0.0.1:" + proxy.port() + "/");
+        assertThat(http11.output).isEqualTo("curl-ok\n200 1.1");
         assertThat(backend.received.peek().header("X-Forwarded-Proto")).isEqualTo("https");
     }
 
