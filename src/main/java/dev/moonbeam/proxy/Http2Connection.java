@@ -4,11 +4,8 @@ import dev.moonbeam.h2.ErrorCode;
 import dev.moonbeam.h2.FrameError;
 import dev.moonbeam.h2.FrameListener;
 import dev.moonbeam.h2.FrameReader;
-import dev.moonbeam.h2.HpackDecoder;
-import dev.moonbeam.h2.HpackStatus;
 import dev.moonbeam.h2.Http2Settings;
 import dev.moonbeam.h2.ReadStatus;
-import dev.moonbeam.h2.RequestHeadBuilder;
 import dev.moonbeam.http.ForwardContext;
 import dev.moonbeam.http.ParseStatus;
 import dev.moonbeam.loop.BufferPool;
@@ -76,8 +73,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private final byte[] clientAddress;
     private final int maxConcurrentStreams;
     private final FrameReader reader = new FrameReader(FrameReader.Role.SERVER);
-    private final HpackDecoder decoder = new HpackDecoder(HPACK_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
-    private final RequestHeadBuilder headBuilder;
+    private final Http2HeaderBlocks blocks;
     private final Http2Settings peer = new Http2Settings();
     private final List<Http2Stream> streams = new ArrayList<>();
     private final List<Http2Stream> spareStreams = new ArrayList<>();
@@ -105,20 +101,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     private boolean progressAgain;
     private boolean sweepNeeded;
     private long idleSinceNanos;
-    private long glitchWindowStart;
-    private int glitches;
     /** A stream whose opening HEADERS was refused by the frame reader (its block still follows). */
     private int refusedOpening;
-    /** Streams we reset lately, so their in-flight frames are ignored rather than treated as errors. */
-    private final int[] resetByUs = new int[64];
-    private final int[] openedIds = new int[256];
-    private int openedNext;
-    private int resetByUsNext;
-    /** The stream whose trailers are being decoded, or null. */
-    private Http2Stream trailersFor;
-    private boolean trailersMalformed;
-    /** The stream a header block is being decoded for, or null to decode and discard. */
-    private Http2Stream decoding;
+    private final StreamIds ids = new StreamIds();
+    private final GlitchCounter glitches = new GlitchCounter(MAX_GLITCHES_PER_SECOND);
 
     private Http2Connection(Worker worker, SocketChannel channel, SelectionKey key, Transport transport,
             ProxySettings settings, ForwardContext forward, InetSocketAddress client, InetSocketAddress local,
@@ -133,7 +119,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         this.local = local;
         this.clientAddress = forward.clientAddress();
         this.maxConcurrentStreams = settings.http2MaxConcurrentStreams();
-        this.headBuilder = worker.http2HeadBuilder();
+        this.blocks = new Http2HeaderBlocks(HPACK_TABLE_BYTES, MAX_HEADER_LIST_BYTES, worker.http2HeadBuilder());
         this.output = new Http2Output(this, worker, peer, HPACK_TABLE_BYTES);
         this.in = received;
     }
@@ -186,7 +172,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
 
     /** RST_STREAM, remembered so the stream's late frames are ignored (RFC 9113 §5.1, closed). */
     void writeReset(int streamId, ErrorCode code) {
-        resetByUs[resetByUsNext++ % resetByUs.length] = streamId;
+        ids.resetByUs(streamId);
         output.rstStream(streamId, code);
     }
 
@@ -208,26 +194,6 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         if (!inProgress) {
             progressSoon();
         }
-    }
-
-    /** Whether this stream id was opened lately (else an id below the last is a protocol error). */
-    private boolean opened(int streamId) {
-        for (int id : openedIds) {
-            if (id == streamId) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether we reset this stream lately: its late frames are then ignored (RFC 9113 §5.1, closed). */
-    private boolean resetByUs(int streamId) {
-        for (int id : resetByUs) {
-            if (id == streamId) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // ---- events ----
@@ -452,9 +418,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             return;
         }
         if (streamId <= lastStreamId) {
-            decoding = null;
-            if (decode(block) && !resetByUs(streamId)) {
-                if (opened(streamId)) {
+            if (discard(block) && !ids.wasResetByUs(streamId)) {
+                if (ids.wasOpened(streamId)) {
                     fail(ErrorCode.STREAM_CLOSED, "HEADERS on closed stream " + streamId); // §5.1
                 } else {
                     fail(ErrorCode.PROTOCOL_ERROR, "stream " + streamId + " below " + lastStreamId); // §5.1.1
@@ -464,38 +429,34 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         }
         lastStreamId = streamId;
         if (streamId == refusedOpening || state != State.OPEN) {
-            decoding = null;
-            decode(block); // after GOAWAY: ignored (§6.8), but the HPACK context must follow
+            discard(block); // after GOAWAY: ignored (§6.8), but the HPACK context must follow
             return;
         }
         if (streams.size() >= maxConcurrentStreams) {
-            decoding = null;
-            if (decode(block)) {
+            if (discard(block)) {
                 glitch();
                 writeReset(streamId, ErrorCode.REFUSED_STREAM); // §5.1.2
             }
             return;
         }
         Http2Stream stream = newStream(streamId);
-        headBuilder.begin(stream.in);
-        decoding = stream;
-        HpackStatus decoded = decoder.decode(block, headSink);
-        decoding = null;
-        if (decoded == HpackStatus.COMPRESSION_ERROR) {
-            fail(ErrorCode.COMPRESSION_ERROR, "HPACK: " + decoder.lastError());
-            return;
+        switch (blocks.requestHead(stream, block, endStream)) {
+            case COMPRESSION_ERROR -> {
+                fail(ErrorCode.COMPRESSION_ERROR, "HPACK: " + blocks.lastError());
+                return;
+            }
+            case TOO_LARGE -> {
+                reject(stream, 431);
+                return;
+            }
+            case MALFORMED -> {
+                LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 stream " + streamId + " malformed: " + blocks.malformedReason());
+                resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
+                return;
+            }
+            case OK -> { }
+            default -> throw new IllegalStateException("header block outcome");
         }
-        RequestHeadBuilder.Result built = headBuilder.finish(endStream);
-        if (decoded == HpackStatus.HEADER_LIST_TOO_LARGE || built == RequestHeadBuilder.Result.TOO_LARGE) {
-            reject(stream, 431);
-            return;
-        }
-        if (built == RequestHeadBuilder.Result.MALFORMED) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 stream " + streamId + " malformed: " + headBuilder.errorReason());
-            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
-            return;
-        }
-        stream.bodyFraming(headBuilder.contentLength(), headBuilder.chunked(), endStream);
         ByteBuffer head = stream.in;
         head.flip();
         ParseStatus parsed;
@@ -511,74 +472,32 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         stream.exchange.begin();
     }
 
-    private final dev.moonbeam.h2.HpackSink headSink = this::decodedField;
-
-    private void decodedField(byte[] name, int nameOff, int nameLen, byte[] value, int valueOff, int valueLen,
-            boolean neverIndexed) {
-        if (decoding != null) {
-            headBuilder.field(name, nameOff, nameLen, value, valueOff, valueLen);
-        } else if (trailersFor != null) {
-            if (!RequestHeadBuilder.isValidTrailer(name, nameOff, nameLen, value, valueOff, valueLen)) {
-                trailersMalformed = true;
-                return;
-            }
-            if (!trailersFor.carriesTrailers()) {
-                return; // a Content-Length body cannot carry them to the backend: dropped
-            }
-            ByteBuffer lines = trailersFor.trailerFields();
-            if (lines.remaining() >= nameLen + valueLen + 4) {
-                lines.put(name, nameOff, nameLen).put((byte) ':').put((byte) ' ').put(value, valueOff, valueLen)
-                        .put((byte) '\r').put((byte) '\n');
-            } // beyond the bound they are dropped, as a proxy may (RFC 9110 §6.5.1)
-        }
-    }
-
     /**
      * A second HEADERS on an open stream: trailers (RFC 9113 §8.1). They must end the stream and
      * hold no pseudo-header or connection-specific field; a chunked body carries them to the backend.
      */
     private void requestTrailers(Http2Stream stream, ByteBuffer block, boolean endStream) {
-        decoding = null;
-        trailersFor = stream.isReceiving() && endStream ? stream : null;
-        trailersMalformed = false;
-        boolean decoded;
-        try {
-            decoded = decode(block);
-        } finally {
-            trailersFor = null;
-        }
-        if (!decoded) {
-            return;
-        }
-        if (!stream.isReceiving()) {
+        Http2HeaderBlocks.Outcome outcome = blocks.trailers(stream, block);
+        if (outcome == Http2HeaderBlocks.Outcome.COMPRESSION_ERROR) {
+            fail(ErrorCode.COMPRESSION_ERROR, "HPACK: " + blocks.lastError());
+        } else if (!stream.isReceiving()) {
             resetStream(stream, ErrorCode.STREAM_CLOSED); // §5.1: half-closed (remote)
-            return;
-        }
-        if (!endStream) {
-            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1: trailers end the stream
-            return;
-        }
-        if (trailersMalformed) {
-            resetStream(stream, ErrorCode.PROTOCOL_ERROR);
-            return;
-        }
-        String problem = stream.trailersEnd();
-        if (problem != null) {
-            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
+        } else if (!endStream || outcome == Http2HeaderBlocks.Outcome.MALFORMED || stream.trailersEnd() != null) {
+            resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1, §8.1.1
         }
     }
 
     /** Decodes a block only to keep the HPACK context in step; false when the connection failed. */
-    private boolean decode(ByteBuffer block) {
-        if (decoder.decode(block, headSink) == HpackStatus.COMPRESSION_ERROR) {
-            fail(ErrorCode.COMPRESSION_ERROR, "HPACK: " + decoder.lastError());
+    private boolean discard(ByteBuffer block) {
+        if (!blocks.discard(block)) {
+            fail(ErrorCode.COMPRESSION_ERROR, "HPACK: " + blocks.lastError());
             return false;
         }
         return true;
     }
 
     private Http2Stream newStream(int streamId) {
-        openedIds[openedNext++ % openedIds.length] = streamId;
+        ids.opened(streamId);
         Http2Stream stream = spareStreams.isEmpty() ? new Http2Stream(this) : spareStreams.remove(spareStreams.size() - 1);
         Exchange exchange = worker.takeExchange();
         exchange.bind(stream, settings, clientAddress);
@@ -613,7 +532,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         if (stream == null) {
             if (streamId > lastStreamId) {
                 fail(ErrorCode.PROTOCOL_ERROR, "DATA on idle stream " + streamId); // §5.1
-            } else if (!resetByUs(streamId)) {
+            } else if (!ids.wasResetByUs(streamId)) {
                 glitch();
                 writeReset(streamId, ErrorCode.STREAM_CLOSED);
             }
@@ -754,12 +673,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
 
     /** Counts what costs us work but carries no request; a client that does too much is cut off. */
     private void glitch() {
-        long now = worker.loop().now();
-        if (now - glitchWindowStart > 1_000_000_000L) {
-            glitchWindowStart = now;
-            glitches = 0;
-        }
-        if (++glitches > MAX_GLITCHES_PER_SECOND && state != State.CLOSING && state != State.CLOSED) {
+        if (glitches.add(worker.loop().now()) && !closing()) {
             LOG.log(System.Logger.Level.WARNING, () -> "HTTP/2 client " + client.getAddress().getHostAddress()
                     + " sent more than " + MAX_GLITCHES_PER_SECOND + " resets, pings, settings or empty frames in a second: closed");
             fail(ErrorCode.ENHANCE_YOUR_CALM, "flood");
