@@ -124,7 +124,7 @@ final class Controller implements AutoCloseable {
         return true;
     }
 
-    private void terminate(String signal) {
+    void terminate(String signal) {
         if (terminationSignals.incrementAndGet() > 1) {
             LOG.log(System.Logger.Level.WARNING, signal + " again: exiting now");
             Runtime.getRuntime().halt(1);

@@ -86,6 +86,11 @@ final class Startup {
             // Before anything listens: a load balancer or client sees this process only once warm.
             WarmUp.run(config);
         }
+        // The listeners open before the controller can handle signals: a SIGTERM in between must
+        // still drain (the JVM's default would exit at once, cutting off requests in flight).
+        java.util.concurrent.atomic.AtomicReference<String> earlySignal = new java.util.concurrent.atomic.AtomicReference<>();
+        Signals.handle("TERM", () -> earlySignal.compareAndSet(null, "SIGTERM"));
+        Signals.handle("INT", () -> earlySignal.compareAndSet(null, "SIGINT"));
         MoonBeam proxy;
         try {
             proxy = MoonBeam.start(config, index -> RequestListener.NONE, cli.takeover());
@@ -99,6 +104,10 @@ final class Startup {
         healthChecks.apply(config);
         Controller controller = new Controller(proxy, loader, config.source(), cli, List.of(healthChecks::apply));
         controller.start();
+        String early = earlySignal.get();
+        if (early != null) {
+            controller.terminate(early + " (received while starting)");
+        }
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));
         }

@@ -94,11 +94,12 @@ public final class ConfigLoader {
         boolean enabled = section.bool("enabled", Http2Config.DEFAULT_ENABLED);
         int streams = section.integer("max_concurrent_streams", Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS, 1,
                 Http2Config.MAX_MAX_CONCURRENT_STREAMS);
+        boolean cleartext = section.bool("cleartext", false);
         section.rejectUnknownKeys();
         if (explicit && enabled && !tls) {
             throw section.error("enabled", "HTTP/2 is offered through TLS (ALPN h2): add an \"ssl\" section or set it to false");
         }
-        return new Http2Config(enabled, streams);
+        return new Http2Config(enabled, streams, cleartext);
     }
 
     /**

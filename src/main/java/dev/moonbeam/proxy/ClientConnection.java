@@ -38,7 +38,7 @@ import java.nio.channels.SocketChannel;
  *   <li>TUNNEL — after a 101, bytes flow both ways untouched until either side closes.
  *   <li>CLOSING — a final response is being flushed; then the socket closes.
  *   <li>CLOSED.
- *   <li>HANDED_OVER — ALPN chose h2: the socket and TLS session now belong to an
+ *   <li>HANDED_OVER — ALPN chose h2 (or h2c prior knowledge): the socket and transport now belong to an
  *       {@link Http2Connection}; this object is finished without closing them.
  * </ul>
  *
@@ -57,6 +57,8 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     private static final int MAX_ROUNDS = 16;
     /** How long a final response may take to drain, and the client to close, before we close regardless. */
     private static final long CLOSING_GRACE_NANOS = 5_000_000_000L;
+    private static final byte[] HTTP2_PREFACE =
+            dev.moonbeam.h2.FrameReader.PREFACE.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final Worker worker;
     private final SocketChannel channel;
@@ -90,6 +92,8 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     private int interestOps = SelectionKey.OP_READ;
     /** The last response head (or redirect) told the client this connection closes after it. */
     private boolean closeAfterResponse;
+    /** A request was parsed on this connection: only a connection's first bytes can be the HTTP/2 preface. */
+    private boolean anyRequest;
 
     /**
      * @param client    the client's address: the peer's, or the one a PROXY header carried
@@ -459,8 +463,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     }
 
     /**
-     * The handshake chose HTTP/2 (RFC 9113 §3.2): the socket, TLS session and any bytes already
-     * decrypted go to an {@link Http2Connection}, which keeps this connection's slot.
+     * The handshake chose HTTP/2 (RFC 9113 §3.2), or a plain connection began with the preface
+     * (§3.3): the socket, transport and any bytes already read go to an {@link Http2Connection},
+     * which keeps this connection's slot.
      */
     private void handOverToHttp2(int lastRead) {
         state = State.HANDED_OVER;
@@ -477,6 +482,17 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         Http2Connection.takeOver(worker, channel, key, transport, settings, forward, client, local, received);
     }
 
+    /** 1: the buffer starts with the whole HTTP/2 preface; 0: with a part of it; -1: something else. */
+    private int http2Preface() {
+        int n = Math.min(in.position(), HTTP2_PREFACE.length);
+        for (int i = 0; i < n; i++) {
+            if (in.get(i) != HTTP2_PREFACE[i]) {
+                return -1;
+            }
+        }
+        return n == HTTP2_PREFACE.length ? 1 : 0;
+    }
+
     /** Parses request heads and hands body bytes to the exchange. */
     private boolean processInput() {
         boolean moved = false;
@@ -489,6 +505,19 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                         return false;
                     }
                     return false;
+                }
+                if (!anyRequest && tls == null && settings.http2Cleartext()) {
+                    int preface = http2Preface();
+                    if (preface > 0) {
+                        handOverToHttp2(0); // h2c with prior knowledge (RFC 9113 §3.3)
+                        return true;
+                    }
+                    if (preface == 0) {
+                        if (inputClosed) {
+                            close();
+                        }
+                        return false; // so far it looks like the preface: wait for the rest
+                    }
                 }
                 takeSession();
                 in.flip();
@@ -511,6 +540,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                         return true;
                     }
                     case HEAD_COMPLETE -> {
+                        anyRequest = true;
                         state = State.EXCHANGE;
                         disarm();
                         exchange.begin();

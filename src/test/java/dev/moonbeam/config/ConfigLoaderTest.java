@@ -164,6 +164,7 @@ class ConfigLoaderTest {
         ProxyConfig plain = load("{\"backend_servers\": [\"127.0.0.1:1\"]}");
         assertThat(plain.http2().enabled()).isTrue();
         assertThat(plain.http2().maxConcurrentStreams()).isEqualTo(128);
+        assertThat(plain.http2().cleartext()).isFalse();
         ProxyConfig set = load("{\"backend_servers\": [\"127.0.0.1:1\"],"
                 + " \"http2\": {\"enabled\": false, \"max_concurrent_streams\": 16}}");
         assertThat(set.http2().enabled()).isFalse();

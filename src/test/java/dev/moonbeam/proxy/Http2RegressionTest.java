@@ -209,6 +209,65 @@ class Http2RegressionTest {
     }
 
     @Test
+    void gracefulShutdownSendsGoawayAndLetsInFlightStreamsFinish() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> {
+            if (request.target().equals("/slow")) {
+                try {
+                    Thread.sleep(700);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            TestBackend.respond(out, 200, "done " + request.target());
+        }));
+        ProxyHarness proxy = proxy(backend, "");
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            assertThat(client.get("/warm").status()).isEqualTo(200);
+            int slow = client.request("GET", "/slow", null);
+            Thread.sleep(200); // the request is at the backend
+            Thread drainer = new Thread(() -> proxy.proxy.drainAndClose(java.time.Duration.ofSeconds(5)));
+            drainer.start();
+            H2TestClient.Frame goAway = client.await(FrameType.GOAWAY);
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isZero(); // NO_ERROR: a graceful GOAWAY
+            assertThat(java.nio.ByteBuffer.wrap(goAway.payload()).getInt() & 0x7FFF_FFFF)
+                    .as("last stream id: the in-flight one is included").isEqualTo(slow);
+            H2TestClient.Response response = client.response(slow);
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).isEqualTo("done /slow");
+            assertThat(client.isClosedByPeer()).as("closed once its last stream finished").isTrue();
+            drainer.join(10_000);
+        }
+    }
+
+    @Test
+    void cleartextPriorKnowledgeIsHttp2OnlyWhenAskedFor() throws Exception {
+        java.nio.file.Path curl = java.nio.file.Path.of("/usr/bin/curl");
+        org.junit.jupiter.api.Assumptions.assumeTrue(curl.toFile().canExecute(), "curl not installed: skipped");
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, "plain " + request.header("x-forwarded-proto"))));
+        ProxyHarness h2c = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+                "\"http2\": {\"cleartext\": true}"));
+        String url = "http://127.0.0.1:" + h2c.port() + "/";
+        assertThat(run(curl.toString(), "-s", "--http2-prior-knowledge", "-w", "|%{http_version}", url))
+                .isEqualTo("plain http|2");
+        assertThat(run(curl.toString(), "-s", "-w", "|%{http_version}", url)).as("HTTP/1.1 still works beside it")
+                .isEqualTo("plain http|1.1");
+        java.nio.file.Path other = dir.resolve("other");
+        java.nio.file.Files.createDirectories(other);
+        ProxyHarness plain = cleanup.track(ProxyHarness.start(other, 1, "[\"" + backend.address() + "\"]", ""));
+        String refused = run(curl.toString(), "-s", "--http2-prior-knowledge", "-w", "|%{http_code}",
+                "http://127.0.0.1:" + plain.port() + "/");
+        assertThat(refused).as("off by default: the preface is not an HTTP/1.1 request").doesNotContain("plain http");
+    }
+
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
     void tls12ClientGetsH2() throws Exception {
         TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
                 TestBackend.respond(out, 200, "ok")));
