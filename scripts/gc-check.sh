@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows whether MoonBeam makes garbage per request in steady state. For each mode (plain HTTP, TLS)
 # it starts one nginx origin and MoonBeam (through scripts/moonbeam.sh, with a small heap and the GC
-# log on), drives keep-alive load with wrk for a warm-up and then a measured window, and prints the
+# log on), drives keep-alive load with wrk (h2load for HTTP/2) for a warm-up and then a measured window, and prints the
 # young collections and the bytes allocated per request inside that window (jstat: collections x eden
 # size + change in eden use). Everything it starts it stops. Usage: scripts/gc-check.sh --help
 set -euo pipefail
@@ -16,7 +16,8 @@ Usage: scripts/gc-check.sh [options]
   --duration S      measured seconds per mode (default 60)
   --warmup S        seconds of load before measuring (default 20; the JIT settles)
   --heap SIZE       -Xmx (and -Xms) of MoonBeam for the run (default 64m)
-  --modes LIST      plain,tls (default both)
+  --modes LIST      plain,tls,h2 (default plain,tls; h2 = HTTP/2 over TLS driven by h2load -m10,
+                    Debian package nghttp2-client)
   --port P          MoonBeam's port (default 28443)
   --origin-port P   the nginx origin's port (default 28081)
   --connections C   wrk connections (default 50)
@@ -114,8 +115,8 @@ IFS=',' read -r -a mode_list <<<"$modes"
 for mode in "${mode_list[@]}"; do
   case "$mode" in
     plain) ssl="" scheme=http ;;
-    tls) ssl=", \"ssl\": {\"cert_file\": \"$tmp/cert.pem\", \"key_file\": \"$tmp/key.pem\"}" scheme=https ;;
-    *) die "unknown mode '$mode' (plain, tls)" ;;
+    tls|h2) ssl=", \"ssl\": {\"cert_file\": \"$tmp/cert.pem\", \"key_file\": \"$tmp/key.pem\"}" scheme=https ;;
+    *) die "unknown mode '$mode' (plain, tls, h2)" ;;
   esac
   cat >"$tmp/moonbeam-$mode.json" <<EOF
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"],
@@ -131,11 +132,21 @@ EOF
   pids+=("$mb")
   wait_port "$mb" "$port" || die "MoonBeam did not start (see $out/$mode-moonbeam.log)"
   url="$scheme://127.0.0.1:$port/100b"
-  taskset -c "$client_cpu" timeout $((warmup + 30)) wrk -t1 -c"$connections" -d"${warmup}s" "$url" >"$out/$mode-warmup.txt" 2>&1 || true
-  read -r ygc0 ec0 eu0 < <(jstat_sample "$mb")
-  taskset -c "$client_cpu" timeout $((duration + 30)) wrk -t1 -c"$connections" -d"${duration}s" "$url" >"$out/$mode-wrk.txt" 2>&1 || true
-  read -r ygc1 ec1 eu1 < <(jstat_sample "$mb")
-  requests="$(awk '/requests in/ {print $1}' "$out/$mode-wrk.txt")"
+  if [ "$mode" = h2 ]; then
+    command -v h2load >/dev/null 2>&1 || die "mode h2 needs h2load (Debian package nghttp2-client)"
+    taskset -c "$client_cpu" timeout $((warmup + 30)) h2load -t1 -c"$connections" -m10 -D"$warmup" "$url" >"$out/$mode-warmup.txt" 2>&1 || true
+    read -r ygc0 ec0 eu0 < <(jstat_sample "$mb")
+    taskset -c "$client_cpu" timeout $((duration + 30)) h2load -t1 -c"$connections" -m10 -D"$duration" "$url" >"$out/$mode-wrk.txt" 2>&1 || true
+    read -r ygc1 ec1 eu1 < <(jstat_sample "$mb")
+    grep -q "Application protocol: h2" "$out/$mode-wrk.txt" || die "h2load did not speak h2 in mode h2 (see $out/$mode-wrk.txt)"
+    requests="$(sed -n 's/^requests: [0-9]* total, [0-9]* started, \([0-9]*\) done.*/\1/p' "$out/$mode-wrk.txt")"
+  else
+    taskset -c "$client_cpu" timeout $((warmup + 30)) wrk -t1 -c"$connections" -d"${warmup}s" "$url" >"$out/$mode-warmup.txt" 2>&1 || true
+    read -r ygc0 ec0 eu0 < <(jstat_sample "$mb")
+    taskset -c "$client_cpu" timeout $((duration + 30)) wrk -t1 -c"$connections" -d"${duration}s" "$url" >"$out/$mode-wrk.txt" 2>&1 || true
+    read -r ygc1 ec1 eu1 < <(jstat_sample "$mb")
+    requests="$(awk '/requests in/ {print $1}' "$out/$mode-wrk.txt")"
+  fi
   [ -n "$requests" ] && [ "$requests" -gt 0 ] || die "wrk made no requests in mode $mode (see $out/$mode-wrk.txt)"
   # Eden is empty right after each young collection, so what was allocated is the eden sizes at
   # the collections plus what eden holds now, minus what it held at the start.

@@ -106,7 +106,8 @@ final class Startup {
         controller.start();
         String early = earlySignal.get();
         if (early != null) {
-            controller.terminate(early + " (received while starting)");
+            LOG.log(System.Logger.Level.INFO, early + " arrived while starting: stopping now that the signal handlers are in place");
+            controller.terminate(early);
         }
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));
