@@ -85,6 +85,11 @@ public final class EventLoop {
         tasks.post(task);
     }
 
+    /** Loop thread only: runs {@code task} after this round's events (see {@link TaskQueue#postLocal}). */
+    public void executeLocal(Runnable task) {
+        tasks.postLocal(task);
+    }
+
     public SelectionKey register(SelectableChannel channel, int ops, IoHandler handler) throws ClosedChannelException {
         return channel.register(selector, ops, handler);
     }

@@ -37,6 +37,8 @@ public final class TaskQueue {
     private static final System.Logger LOG = System.getLogger(TaskQueue.class.getName());
 
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Tasks the loop posts to itself (e.g. "run this connection again after the others"): no node per post. */
+    private final java.util.ArrayDeque<Runnable> local = new java.util.ArrayDeque<>();
     private final AtomicBoolean selecting = new AtomicBoolean();
     private final AtomicLong wakeups = new AtomicLong();
     private final Runnable wakeup;
@@ -73,11 +75,19 @@ public final class TaskQueue {
     }
 
     /**
+     * Loop thread only: queues {@code task} to run after this round's events, without the
+     * cross-thread queue (and its allocation per post) and without a wakeup (the loop is awake).
+     */
+    public void postLocal(Runnable task) {
+        local.addLast(Objects.requireNonNull(task, "task"));
+    }
+
+    /**
      * Loop thread, just before selecting. Returns true if the loop may block in {@code select};
      * false if tasks are already waiting, in which case the loop should {@code selectNow()}.
      */
     public boolean beginSelect() {
-        if (!tasks.isEmpty()) {
+        if (!local.isEmpty() || !tasks.isEmpty()) {
             return false; // cheap early out, and no flag a poster could waste a wakeup on
         }
         selecting.set(true);
@@ -103,28 +113,37 @@ public final class TaskQueue {
      */
     public int runAll() {
         int ran = 0;
+        // Only those posted before this drain: a local task that posts itself again runs next round.
+        for (int due = local.size(); due > 0 && ran < maxTasksPerRound; due--) {
+            ran++;
+            run(local.pollFirst());
+        }
         while (ran < maxTasksPerRound) {
             Runnable task = tasks.poll();
             if (task == null) {
                 break;
             }
             ran++;
-            try {
-                task.run();
-            } catch (RuntimeException | Error e) {
-                if (e instanceof VirtualMachineError) {
-                    throw e;
-                }
-                failedTasks++;
-                LOG.log(System.Logger.Level.ERROR, "loop task failed", e);
-            }
+            run(task);
         }
         return ran;
     }
 
+    private void run(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            failedTasks++;
+            LOG.log(System.Logger.Level.ERROR, "loop task failed", e);
+        }
+    }
+
     /** True if tasks are waiting (the loop should not block). */
     public boolean hasPending() {
-        return !tasks.isEmpty();
+        return !local.isEmpty() || !tasks.isEmpty();
     }
 
     /** Number of times {@link #post} woke the selector (for tests: no wakeup storm). */

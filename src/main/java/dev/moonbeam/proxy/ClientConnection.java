@@ -345,7 +345,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                 if ((transport.hasBufferedInput() || hasReadAhead()) && (in == null || in.hasRemaining())) {
                     // Decrypted bytes wait inside the TLS engine and no socket event will announce
                     // them: come back after the other connections had their turn.
-                    worker.loop().execute(progressTask);
+                    worker.loop().executeLocal(progressTask);
                 }
                 updateInterest();
                 if (exchange != null) {

@@ -219,7 +219,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
     void progressSoon() {
         if (!progressQueued && state != State.CLOSED) {
             progressQueued = true;
-            worker.loop().execute(queuedProgressTask);
+            worker.loop().executeLocal(queuedProgressTask); // always called on the loop thread
         }
     }
 
@@ -256,7 +256,7 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
                 in = buffers().releaseIfEmpty(in);
                 output.releaseIfEmpty();
                 if (transport.hasBufferedInput() && canRead()) {
-                    worker.loop().execute(progressTask);
+                    worker.loop().executeLocal(progressTask);
                 }
                 updateInterest();
             }
@@ -322,8 +322,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         }
         if (inputClosed && state != State.CLOSING && state != State.CLOSED) {
             // The client is gone: nothing it asked for can still reach it.
-            for (Http2Stream stream : streams) {
-                stream.abort();
+            for (int i = 0; i < streams.size(); i++) {
+                streams.get(i).abort();
             }
             close();
             return true;
@@ -394,7 +394,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             connectionCreditOwed = 0;
             moved = true;
         }
-        for (Http2Stream stream : streams) {
+        for (int i = 0; i < streams.size(); i++) { // indexed: an iterator per pass is garbage per request
+            Http2Stream stream = streams.get(i);
             if (!stream.isReceiving()) {
                 continue;
             }
@@ -590,7 +591,8 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         peer.apply(changes);
         if (changes.isSet(Http2Settings.INITIAL_WINDOW_SIZE)) {
             long delta = peer.initialWindowSize() - oldWindow; // §6.9.2: applies to open streams too
-            for (Http2Stream stream : streams) {
+            for (int i = 0; i < streams.size(); i++) {
+                Http2Stream stream = streams.get(i);
                 stream.sendWindow += delta;
                 if (stream.sendWindow > Http2Settings.MAX_WINDOW_SIZE) {
                     fail(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE overflows a window");

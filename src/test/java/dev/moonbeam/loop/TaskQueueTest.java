@@ -26,6 +26,27 @@ class TaskQueueTest {
     }
 
     @Test
+    void localPostsRunFirstWithoutWakeupsAndKeepTheLoopFromBlocking() {
+        WakeupCounter wakeup = new WakeupCounter();
+        TaskQueue queue = new TaskQueue(wakeup);
+        java.util.List<String> ran = new java.util.ArrayList<>();
+        queue.post(() -> ran.add("cross-thread"));
+        queue.postLocal(() -> ran.add("local 1"));
+        queue.postLocal(() -> {
+            ran.add("local 2");
+            queue.postLocal(() -> ran.add("posted while draining")); // next round, not this one
+        });
+        assertThat(queue.beginSelect()).as("pending local tasks: selectNow, not select").isFalse();
+        assertThat(queue.runAll()).isEqualTo(3);
+        assertThat(ran).containsExactly("local 1", "local 2", "cross-thread");
+        assertThat(queue.hasPending()).isTrue();
+        assertThat(queue.runAll()).isEqualTo(1);
+        assertThat(ran).endsWith("posted while draining");
+        assertThat(queue.hasPending()).isFalse();
+        assertThat(wakeup.count.get()).isZero();
+    }
+
+    @Test
     void postWhileLoopIsRunningDoesNotWake() {
         WakeupCounter wakeup = new WakeupCounter();
         TaskQueue queue = new TaskQueue(wakeup);
