@@ -71,6 +71,41 @@ class Http2AbuseTest {
     }
 
     @Test
+    void settingsFloodIsCutOff() throws Exception {
+        ProxyHarness proxy = proxy();
+        try (H2TestClient attacker = new H2TestClient(proxy.port())) {
+            ByteBuffer frames = ByteBuffer.allocate(1 << 20);
+            for (int i = 0; i < 5000; i++) {
+                FrameWriter.frameHeader(frames, 0, FrameType.SETTINGS, 0, 0); // empty SETTINGS, each wants an ACK
+            }
+            attacker.send(toArray(frames));
+            H2TestClient.Frame goAway = attacker.await(FrameType.GOAWAY);
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(ErrorCode.ENHANCE_YOUR_CALM.code());
+            long acks = attacker.received.stream().filter(f -> f.type() == FrameType.SETTINGS && f.has(FrameFlags.ACK)).count();
+            assertThat(acks).as("acknowledgements stop at the bound").isLessThanOrEqualTo(Http2Connection.MAX_GLITCHES_PER_SECOND + 1);
+        }
+        assertWellBehavedClientServed(proxy);
+    }
+
+    @Test
+    void emptyDataFloodIsCutOff() throws Exception {
+        ProxyHarness proxy = proxy();
+        try (H2TestClient attacker = new H2TestClient(proxy.port())) {
+            attacker.headers(1, false, ":method", "POST", ":scheme", "https", ":path", "/", ":authority", "h");
+            ByteBuffer frames = ByteBuffer.allocate(1 << 20);
+            for (int i = 0; i < 5000; i++) {
+                FrameWriter.dataHeader(frames, 1, 0, 0); // CVE-2019-9518: zero-length DATA, no END_STREAM
+            }
+            attacker.send(toArray(frames));
+            H2TestClient.Frame goAway = attacker.await(FrameType.GOAWAY);
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(ErrorCode.ENHANCE_YOUR_CALM.code());
+        }
+        assertWellBehavedClientServed(proxy);
+    }
+
+    @Test
     void continuationFloodIsBoundedAcrossFrames() throws Exception {
         ProxyHarness proxy = proxy();
         try (H2TestClient attacker = new H2TestClient(proxy.port())) {
