@@ -13,16 +13,20 @@ import java.util.function.Consumer;
  * all being kept barely alive. Full pool: the <em>oldest</em> is evicted (as nginx's keepalive
  * module does), since it is the one nearest its expiry.
  *
- * <p>Storage is a ring of parallel arrays sized {@code maxIdle} once; offer, poll and eviction
- * allocate nothing. The oldest entry sits at {@code head}, the newest just before {@code head +
+ * <p>Storage is a ring of parallel arrays that start small and double up to {@code maxIdle} as
+ * the load fills them (a pool per backend and loop must not cost {@code maxIdle} slots up front);
+ * once grown, offer, poll and eviction allocate nothing. The oldest entry sits at {@code head}, the newest just before {@code head +
  * size}. Expiry compares by subtraction ({@code now - expiresAt >= 0} is expired) so nanoTime
  * wrap-around is harmless.
  *
  * @param <C> the connection type
  */
 public final class BackendPool<C> {
-    private final Object[] connections;
-    private final long[] expiresAt;
+    private static final int INITIAL_SLOTS = 16;
+
+    private final int maxIdle;
+    private Object[] connections;
+    private long[] expiresAt;
     private int head;
     private int size;
 
@@ -30,8 +34,10 @@ public final class BackendPool<C> {
         if (maxIdle < 0) {
             throw new IllegalArgumentException("maxIdle must be >= 0");
         }
-        connections = new Object[maxIdle];
-        expiresAt = new long[maxIdle];
+        this.maxIdle = maxIdle;
+        int slots = Math.min(maxIdle, INITIAL_SLOTS);
+        connections = new Object[slots];
+        expiresAt = new long[slots];
     }
 
     /**
@@ -44,13 +50,16 @@ public final class BackendPool<C> {
         if (conn == null) {
             throw new NullPointerException("conn");
         }
-        int capacity = connections.length;
-        if (capacity == 0) {
+        if (maxIdle == 0) {
             return conn;
         }
         C evicted = null;
-        if (size == capacity) {
-            evicted = removeOldest();
+        if (size == connections.length) {
+            if (connections.length < maxIdle) {
+                grow();
+            } else {
+                evicted = removeOldest();
+            }
         }
         int slot = slot(size);
         connections[slot] = conn;
@@ -138,7 +147,21 @@ public final class BackendPool<C> {
     }
 
     public int maxIdle() {
-        return connections.length;
+        return maxIdle;
+    }
+
+    /** Doubles the ring (up to maxIdle), laying the entries out oldest first. */
+    private void grow() {
+        int slots = Math.min(maxIdle, connections.length * 2);
+        Object[] moreConnections = new Object[slots];
+        long[] moreExpiries = new long[slots];
+        for (int i = 0; i < size; i++) {
+            moreConnections[i] = connections[slot(i)];
+            moreExpiries[i] = expiresAt[slot(i)];
+        }
+        connections = moreConnections;
+        expiresAt = moreExpiries;
+        head = 0;
     }
 
     private C removeOldest() {

@@ -16,6 +16,11 @@ package dev.moonbeam.config;
  */
 public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaderCount, int maxChunkExtension,
                      long maxBodyBytes, int maxIdlePerBackend, int maxClientConnections) {
-    /** 256 idle backend connections per loop and backend: HTTP/2 streams put one request in flight per stream. */
-    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 256, 0);
+    /**
+     * 1,024 idle backend connections per loop and backend: each request in flight holds one (HTTP/2
+     * clients keep many in flight), and a pool smaller than the concurrency closes and reopens
+     * connections all the time. The cap only keeps open what the load already opened; the backend
+     * idle timeout closes the rest.
+     */
+    public static final Limits DEFAULTS = new Limits(8192, 32768, 100, 4096, 0, 1024, 0);
 }

@@ -172,6 +172,27 @@ class BackendPoolTest {
     }
 
     @Test
+    void growsFromFewSlotsToMaxIdleKeepingLifoOrderThenEvictsTheOldest() {
+        BackendPool<String> pool = new BackendPool<>(100);
+        String[] conns = new String[101];
+        for (int i = 0; i < conns.length; i++) {
+            conns[i] = "c" + i;
+        }
+        for (int i = 0; i < 100; i++) {
+            assertThat(pool.offer(conns[i], 1_000)).as("room up to maxIdle").isNull();
+        }
+        assertThat(pool.size()).isEqualTo(100);
+        assertThat(pool.offer(conns[100], 1_000)).as("full: the oldest goes").isEqualTo("c0");
+        List<String> closed = new ArrayList<>();
+        assertThat(pool.poll(0, closed::add)).isEqualTo("c100");
+        assertThat(pool.poll(0, closed::add)).isEqualTo("c99");
+        assertThat(pool.remove(conns[50])).as("removal is by identity").isTrue();
+        assertThat(pool.evictExpired(2_000, closed::add)).isEqualTo(97);
+        assertThat(closed).startsWith("c1", "c2").doesNotContain("c50", "c99", "c100");
+        assertThat(pool.size()).isZero();
+    }
+
+    @Test
     void offerAndPollAllocateNothing() {
         assumeTrue(Allocations.supported(), "thread allocation counter not available");
         BackendPool<Object> pool = new BackendPool<>(16);
