@@ -375,21 +375,10 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         if (!transport.flush()) {
             return false;
         }
-        while (!inputClosed) {
-            if (in == null) {
-                in = buffers().acquire();
-            }
-            in.clear();
-            // From the socket, not the transport: once close_notify is out a TLS engine reads no more,
-            // yet the kernel would answer unread bytes with RST and could destroy what we sent.
-            int n = channel.read(in);
-            in.clear();
-            if (n < 0) {
-                inputClosed = true;
-            } else if (n == 0) {
-                return false;
-            }
+        if (!inputClosed && !LingeringClose.discardUntilEof(channel, worker.scratch(false))) {
+            return false;
         }
+        inputClosed = true;
         close();
         return true;
     }

@@ -742,21 +742,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
         if (!transport.flush()) {
             return;
         }
-        while (!inputClosed) {
-            if (in == null) {
-                in = buffers().acquire();
-            }
-            in.clear();
-            // From the socket, not the transport: once close_notify is out a TLS engine reads no more,
-            // yet the kernel would answer unread bytes with RST and could destroy what we sent.
-            int n = channel.read(in);
-            in.clear();
-            if (n < 0) {
-                inputClosed = true;
-            } else if (n == 0) {
-                return;
-            }
+        if (!inputClosed && !LingeringClose.discardUntilEof(channel, worker.scratch(false))) {
+            return;
         }
+        inputClosed = true;
         close();
     }
 
