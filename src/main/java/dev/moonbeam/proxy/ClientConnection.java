@@ -94,6 +94,8 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     private boolean closeAfterResponse;
     /** A request was parsed on this connection: only a connection's first bytes can be the HTTP/2 preface. */
     private boolean anyRequest;
+    /** The negotiated ALPN protocol was looked at (once, after the handshake). */
+    private boolean alpnChecked;
 
     /**
      * @param client    the client's address: the peer's, or the one a PROXY header carried
@@ -328,7 +330,8 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                     break;
                 }
                 moved |= readIn();
-                if (state == State.HANDED_OVER) {
+                if (alpnChoseHttp2()) {
+                    handOverToHttp2(inputClosed ? -1 : 0);
                     return;
                 }
                 moved |= processInput();
@@ -427,10 +430,6 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         }
         if (handshaking && tls.engine().state() != TlsEngine.State.HANDSHAKING && tls.engine().failure() == null) {
             worker.tlsHandshakeCompleted();
-            if ("h2".equals(tls.engine().applicationProtocol())) {
-                handOverToHttp2(n);
-                return true;
-            }
         }
         if (n < 0) {
             inputClosed = true;
@@ -469,6 +468,20 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             out = null;
         }
         Http2Connection.takeOver(worker, channel, key, transport, settings, forward, client, local, received);
+    }
+
+    /**
+     * True once, when the TLS handshake has finished and ALPN chose {@code h2} (RFC 9113 §3.2).
+     * Checked after every read rather than where the handshake ends: with JSSE's off-loop tasks
+     * the last handshake flight may be produced while flushing, outside a read.
+     */
+    private boolean alpnChoseHttp2() {
+        if (tls == null || alpnChecked || tls.engine().state() == TlsEngine.State.HANDSHAKING
+                || tls.engine().failure() != null) {
+            return false;
+        }
+        alpnChecked = true;
+        return "h2".equals(tls.engine().applicationProtocol());
     }
 
     /** 1: the buffer starts with the whole HTTP/2 preface; 0: with a part of it; -1: something else. */
