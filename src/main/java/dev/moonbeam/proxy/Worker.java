@@ -361,6 +361,16 @@ public final class Worker {
         return openClients;
     }
 
+    /**
+     * Buffers this loop has lent out of all its pools and not yet got back. Loop thread only (a
+     * test reads it through a posted task): with no client connected and no exchange running it
+     * must be zero, or a close path forgot a release.
+     */
+    public int outstandingBuffers() {
+        return loop.buffers().outstanding() + tlsBuffers.outstanding() + tlsOutBuffers.outstanding()
+                + nativeTlsBuffers.outstanding() + nativeTlsOutBuffers.outstanding() + http2Bodies.outstanding();
+    }
+
     private void closePools() {
         for (BackendPool<BackendConnection> pool : pools.values()) {
             pool.clear(BackendConnection::close);
