@@ -250,8 +250,10 @@ final class Http2Connection implements IoHandler, IdleConnection, FrameListener 
             }
             if (state != State.CLOSED) {
                 if (state == State.GOING_AWAY && streams.isEmpty()) {
+                    // The last stream is gone: GOAWAY, close_notify and FIN now, not when the grace ends.
                     beginClosing();
                     flush();
+                    closingStep();
                 }
                 in = buffers().releaseIfEmpty(in);
                 output.releaseIfEmpty();

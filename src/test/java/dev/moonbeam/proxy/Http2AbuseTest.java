@@ -6,13 +6,19 @@ import dev.moonbeam.h2.FrameFlags;
 import dev.moonbeam.h2.FrameType;
 import dev.moonbeam.h2.FrameWriter;
 import dev.moonbeam.h2.ErrorCode;
+import dev.moonbeam.h2.Http2Settings;
 import dev.moonbeam.tls.TestProvider;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -207,6 +213,56 @@ class Http2AbuseTest {
             int shorter = client.request("POST", "/", "12".getBytes(StandardCharsets.US_ASCII), "content-length", "3");
             assertThat(client.response(shorter).resetCode()).isEqualTo(ErrorCode.PROTOCOL_ERROR.code());
             assertThat(client.get("/fine").status()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * A client that sets its initial window to 0 and never opens it stalls its responses forever
+     * (CVE-2019-9517's cousin, the "zero-window" hold): the connection must still be closed once
+     * nothing moved for the inactivity timeouts, whether the response fits the stream's buffer
+     * (the exchange is over; only the stream holds it) or not (the exchange waits on the client).
+     */
+    @ParameterizedTest(name = "response of {0} bytes")
+    @ValueSource(ints = {1_000, 1_000_000})
+    void zeroWindowStallIsClosedByTheInactivityTimeout(int responseBytes) throws Exception {
+        byte[] body = new byte[responseBytes];
+        TestBackend backend = cleanup.track(new TestBackend("big", (request, in, out, socket) -> {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+        }));
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+                tlsJson(128) + ", \"timeouts\": {\"client_idle\": \"400ms\", \"backend_response\": \"400ms\"}"));
+        long started = System.nanoTime();
+        try (H2TestClient staller = new H2TestClient(proxy.port(), false)) {
+            ByteBuffer preface = ByteBuffer.allocate(256);
+            preface.put(dev.moonbeam.h2.FrameReader.PREFACE.getBytes(StandardCharsets.US_ASCII));
+            FrameWriter.settings(preface, new Http2Settings().set(Http2Settings.INITIAL_WINDOW_SIZE, 0));
+            staller.send(toArray(preface));
+            staller.autoWindowUpdate = false;
+            staller.request("GET", "/stall", null);
+            // No WINDOW_UPDATE ever: read whatever comes until the proxy ends the connection.
+            assertThat(readsUntilClosed(staller)).as("the stalled connection is closed").isTrue();
+            long dataBytes = staller.received.stream().filter(f -> f.type() == FrameType.DATA).mapToLong(f -> f.payload().length).sum();
+            assertThat(dataBytes).as("nothing sent beyond the window").isZero();
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("closed by the 400 ms timeouts, GOAWAY then FIN at once (it waited out a 5 s grace before)")
+                .isLessThan(Duration.ofSeconds(4));
+        assertWellBehavedClientServed(proxy);
+        LeakCheck.assertNothingHeld(proxy, Duration.ofSeconds(5));
+    }
+
+    /** Reads frames (at most 1,000) until the proxy ends the connection: true, or the socket timeout: false. */
+    private static boolean readsUntilClosed(H2TestClient client) throws IOException {
+        try {
+            for (int i = 0; i < 1_000; i++) {
+                client.next();
+            }
+            return false;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // EOF, or a reset after the GOAWAY
         }
     }
 
