@@ -9,11 +9,12 @@ import java.nio.ByteBuffer;
 /**
  * Decodes a connection's request header blocks (RFC 9113 §4.3, RFC 7541): into a stream's HTTP/1.1
  * request head, into trailer field lines, or only to keep the HPACK context in step (a block for a
- * refused or reset stream must still be decoded). Every outcome is a status; the connection turns
- * it into a stream or connection error.
+ * refused or reset stream must still be decoded). Every outcome is a status; {@link Http2Inbound}
+ * turns it into a stream or connection error.
  *
- * <p>Loop-owned, one per {@link Http2Connection} (the decoder's dynamic table is the connection's);
- * the head builder is the loop's, shared because a block becomes a head within one call.
+ * <p>Loop-owned, one per {@link Http2Connection}, held by its {@link Http2Inbound} (the decoder's
+ * dynamic table is the connection's); the head builder is the loop's, shared because a block
+ * becomes a head within one call.
  */
 final class Http2HeaderBlocks implements HpackSink {
     /** What a block turned into. */

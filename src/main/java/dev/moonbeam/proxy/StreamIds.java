@@ -7,7 +7,7 @@ package dev.moonbeam.proxy;
  * highest that was never opened is PROTOCOL_ERROR (§5.1.1). Bounded rings: an id old enough to
  * have left them is treated as never opened, which only makes the error code stricter.
  *
- * <p>Loop-owned, one per {@link Http2Connection}.
+ * <p>Loop-owned, one per {@link Http2Connection}, held by its {@link Http2StreamTable}.
  */
 final class StreamIds {
     private final int[] opened = new int[256];
