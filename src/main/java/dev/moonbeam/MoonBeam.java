@@ -232,6 +232,9 @@ public final class MoonBeam implements AutoCloseable {
                     () -> watchdog.stalls(index));
         }
         metrics.counter("moonbeam_config_reloads_total", "Configuration reloads applied.", Map.of(), this::reloads);
+        metrics.counter("moonbeam_buffer_allocation_failures_total", "Direct buffers that could not be allocated because"
+                + " -XX:MaxDirectMemorySize was used up; each refused (503) or closed a connection.", Map.of(),
+                dev.moonbeam.loop.BufferPool::directAllocationFailures);
         metrics.gauge("moonbeam_client_connections", "Open client connections, all loops.", Map.of(), clientLimit::open);
         metrics.clientConnections(clientLimit::open, clientLimit::max);
         metrics.gauge("moonbeam_client_connections_limit", "limits.max_client_connections in force (derived from the"

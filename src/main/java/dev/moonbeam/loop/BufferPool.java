@@ -12,8 +12,24 @@ import java.util.ArrayDeque;
  * {@code maxRetained}; beyond that they are left to the GC.
  *
  * <p>Counts of buffers currently out and the peak let tests assert that every buffer came back.
+ *
+ * <p>When the process's direct memory ({@code -XX:MaxDirectMemorySize}) is used up, {@link #acquire}
+ * throws {@link Exhausted} instead of an {@code OutOfMemoryError}, quickly (see {@link DirectMemory});
+ * the connection that asked is refused, the loop and its other connections go on.
  */
 public final class BufferPool {
+    /**
+     * No direct memory is left for a new buffer. Unchecked, so that the many places that take a
+     * buffer need no new signatures; each connection class catches it where its other failures end.
+     */
+    public static final class Exhausted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Exhausted(int bytes, Throwable cause) {
+            super("no direct buffer memory left for " + bytes + " bytes", cause, false, false);
+        }
+    }
+
     /** Large enough for one full TLS record (16 KiB plaintext + header, MAC, padding). */
     public static final int DEFAULT_BUFFER_SIZE = 17 * 1024 + 512;
     public static final int DEFAULT_MAX_RETAINED = 1024;
@@ -59,11 +75,15 @@ public final class BufferPool {
         return new BufferPool(DEFAULT_BUFFER_SIZE, DEFAULT_MAX_RETAINED);
     }
 
-    /** A cleared buffer in fill mode (position 0, limit = capacity). */
+    /**
+     * A cleared buffer in fill mode (position 0, limit = capacity).
+     *
+     * @throws Exhausted when a direct buffer is needed and the direct memory budget has no room
+     */
     public ByteBuffer acquire() {
         ByteBuffer buffer = free.pollFirst();
         if (buffer == null) {
-            buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
+            buffer = direct ? allocateDirect() : ByteBuffer.allocate(bufferSize);
             allocated++;
         }
         outstanding++;
@@ -71,6 +91,26 @@ public final class BufferPool {
             peakOutstanding = outstanding;
         }
         return buffer;
+    }
+
+    private ByteBuffer allocateDirect() {
+        if (!DirectMemory.mayAllocate(bufferSize)) {
+            throw new Exhausted(bufferSize, null);
+        }
+        try {
+            return ByteBuffer.allocateDirect(bufferSize);
+        } catch (OutOfMemoryError e) {
+            DirectMemory.failed(bufferSize, e);
+            throw new Exhausted(bufferSize, e);
+        }
+    }
+
+    /**
+     * Direct buffers that could not be had since start, all pools of the process together (each
+     * one a connection refused or closed): {@code moonbeam_buffer_allocation_failures_total}.
+     */
+    public static long directAllocationFailures() {
+        return DirectMemory.failures();
     }
 
     /**

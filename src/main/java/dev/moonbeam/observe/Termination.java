@@ -33,6 +33,12 @@ public enum Termination {
     BACKEND_TIMEOUT(true),
     /** The backend's response was not valid HTTP/1.1 (502, or a cut response). */
     BACKEND_INVALID_RESPONSE(true),
+    /**
+     * MoonBeam had no direct buffer memory left for the request (-XX:MaxDirectMemorySize used up):
+     * 503, or a cut response. Logged as an error with what is in use and counted in
+     * moonbeam_buffer_allocation_failures_total as well.
+     */
+    OUT_OF_BUFFER_MEMORY(false),
     /** MoonBeam was stopping: the request was still running when timeouts.shutdown_drain ran out (503). */
     SHUTDOWN(false);
 

@@ -358,6 +358,28 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "client connection failed: " + e);
             close();
+        } catch (BufferPool.Exhausted e) {
+            outOfBufferMemory();
+        }
+    }
+
+    /**
+     * A buffer this connection needed could not be had: the process's direct memory is used up
+     * (the pool logged and counted it). The request in progress is answered 503 if its response
+     * has not begun and a buffer for the answer can be had; without a request, or without that
+     * buffer, the connection closes (FIN and the lingering close where no buffer is needed for it).
+     * The loop and the other connections go on; this one gives its buffers back.
+     */
+    private void outOfBufferMemory() {
+        if (state == State.CLOSING) {
+            close(); // even closing needed a buffer (a TLS close_notify)
+            return;
+        }
+        if (exchange == null || !exchange.outOfBufferMemory()) {
+            beginClosing();
+        }
+        if (state == State.CLOSING) {
+            progress(); // at most once more: a second shortage here closes at once (above)
         }
     }
 
@@ -378,7 +400,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         if (!transport.flush()) {
             return false;
         }
-        if (!inputClosed && !LingeringClose.discardUntilEof(channel, worker.scratch(false))) {
+        // The direct scratch: a heap one is copied through a temporary direct buffer the JDK
+        // allocates, which fails (after a half-second stall) when direct memory is used up.
+        if (!inputClosed && !LingeringClose.discardUntilEof(channel, worker.scratch(true))) {
             return false;
         }
         inputClosed = true;
@@ -646,7 +670,13 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             return;
         }
         if (ErrorResponses.supports(status)) {
-            ByteBuffer target = out();
+            ByteBuffer target;
+            try {
+                target = out();
+            } catch (BufferPool.Exhausted e) {
+                close(); // no buffer for the answer either (see outOfBufferMemory)
+                return;
+            }
             if (!ErrorResponses.copyTo(status, target)) {
                 // Whatever is pending is a partial response we cannot complete; drop it for the error.
                 target.clear();

@@ -242,13 +242,17 @@ final class Exchange {
                     armInactivity();
                 }
             }
+            if (writeRequestHead()) {
+                // Bodyless requests complete here, so a quick response finds them complete.
+                forwardRequestBody();
+            }
         } catch (IOException e) {
             connectFailed(e);
             return false;
-        }
-        if (writeRequestHead()) {
-            // Bodyless requests complete here, so a quick response finds them complete.
-            forwardRequestBody();
+        } catch (BufferPool.Exhausted e) {
+            // No buffer for the request head: our shortage, not the backend's (not marked failed).
+            // Caught here because startOn also runs from timers and tasks (retries, queue grants).
+            finish(503, Termination.OUT_OF_BUFFER_MEMORY);
         }
         return true;
     }
@@ -807,6 +811,19 @@ final class Exchange {
             report(reason);
             client.respondAndClose(status);
         }
+    }
+
+    /**
+     * The client side could not get a buffer for this request (BufferPool.Exhausted): 503 if no
+     * response byte went out yet, else the client connection closes. False when no request is in
+     * progress (nothing to answer).
+     */
+    boolean outOfBufferMemory() {
+        if (reported) {
+            return false;
+        }
+        finish(503, Termination.OUT_OF_BUFFER_MEMORY);
+        return true;
     }
 
     /** The client connection is closing: the backend side cannot be reused. */

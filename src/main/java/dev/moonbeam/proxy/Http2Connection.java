@@ -267,6 +267,9 @@ final class Http2Connection implements IoHandler, IdleConnection {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "HTTP/2 connection failed: " + e);
             close();
+        } catch (BufferPool.Exhausted e) {
+            // No direct memory for a buffer (logged and counted by the pool): not a defect to log again.
+            close();
         } catch (RuntimeException e) {
             // A defect, not the client's doing: this connection ends, the loop and the others go on.
             LOG.log(System.Logger.Level.ERROR, "HTTP/2 connection failed", e);
@@ -355,7 +358,7 @@ final class Http2Connection implements IoHandler, IdleConnection {
         if (!transport.flush()) {
             return;
         }
-        if (!input.isClosed() && !LingeringClose.discardUntilEof(channel, worker.scratch(false))) {
+        if (!input.isClosed() && !LingeringClose.discardUntilEof(channel, worker.scratch(true))) { // direct: see ClientConnection
             return;
         }
         input.markClosed();
