@@ -6,6 +6,7 @@ import dev.moonbeam.http.HttpLimits;
 import dev.moonbeam.http.ParseStatus;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.http.RequestParser;
+import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.loop.IoHandler;
 import dev.moonbeam.loop.PlainTransport;
@@ -30,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * changes it.
  *
  * <p>Owned by the admin loop's thread; no locks. Allocation is fine here (not the request path);
- * the input buffer comes from the loop's pool and is held only while it holds bytes.
+ * the input buffer comes from the loop's pool and is held only while it holds bytes, and a response
+ * goes out through a pool buffer taken for each write.
  */
 final class AdminConnection implements IoHandler {
     private enum State { READING, WRITING, CLOSED }
@@ -212,10 +214,24 @@ final class AdminConnection implements IoHandler {
     /** Writes what the socket takes; waits for OP_WRITE if it is full. */
     private void flushResponse() throws IOException {
         int before = out.remaining();
-        while (out.hasRemaining()) {
-            if (transport.write(out) == 0) { // socket write
-                break;
+        // Through a pooled direct buffer: a heap buffer is copied by the JDK into a temporary direct
+        // one of the whole response's size, which cannot be had once direct memory is used up (the
+        // pools hold it) - and then /metrics is what an operator wants to read.
+        ByteBuffer staging = loop.buffers().acquire();
+        try {
+            while (out.hasRemaining()) {
+                int start = out.position();
+                staging.clear();
+                BufferPool.copyWhatFits(out, staging);
+                staging.flip();
+                int written = transport.write(staging); // socket write
+                out.position(start + written);
+                if (written == 0) {
+                    break;
+                }
             }
+        } finally {
+            loop.buffers().release(staging);
         }
         if (out.hasRemaining()) {
             if (out.remaining() < before) {
