@@ -39,6 +39,14 @@ class ShutdownIT {
 
     private int startProxy(long slowMillis) throws Exception {
         backend = new TestBackend("slow", (request, in, out, socket) -> {
+            if (request.target().equals("/download")) {
+                streamDownload(out);
+                return;
+            }
+            if (request.target().equals("/upload")) {
+                TestBackend.respond(out, 200, "got " + request.body().length + " " + java.util.Arrays.hashCode(request.body()));
+                return;
+            }
             if (request.target().equals("/slow")) {
                 sleep(slowMillis);
             }
@@ -108,6 +116,125 @@ class ShutdownIT {
             process.destroy();
             assertThat(process.waitFor(5, TimeUnit.SECONDS)).isTrue();
             assertThat(process.exitValue()).isNotZero();
+        }
+    }
+
+    /** Transfers of 4 MiB paced at 64 KiB per 25 ms: about 1.6 s each way, so SIGTERM finds them running. */
+    private static final int TRANSFER_BYTES = 4 * 1024 * 1024;
+    private static final int CHUNK = 64 * 1024;
+    private static final long CHUNK_PAUSE_MILLIS = 25;
+
+    private static byte[] chunk(int index) {
+        byte[] bytes = new byte[CHUNK];
+        java.util.Arrays.fill(bytes, (byte) ('a' + index % 26));
+        return bytes;
+    }
+
+    private static void streamDownload(java.io.OutputStream out) throws IOException {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + TRANSFER_BYTES + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < TRANSFER_BYTES / CHUNK; i++) {
+            out.write(chunk(i));
+            out.flush();
+            sleep(CHUNK_PAUSE_MILLIS);
+        }
+    }
+
+    /**
+     * SIGTERM while a streaming upload and a streaming download are in the middle of their bodies:
+     * both finish whole within the drain time (a response whose head comes after the signal says
+     * Connection: close; the connection whose head went out before is closed after it), new connections are refused
+     * (the listener is closed) or answered 503 with Connection: close, and the process exits 0.
+     */
+    @Test
+    void sigtermLetsAStreamingUploadAndDownloadFinishAndRefusesNewConnections() throws Exception {
+        int port = startProxy(0);
+        java.util.concurrent.atomic.AtomicLong downloaded = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong uploaded = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.ExecutorService transfers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (RawClient down = new RawClient(port); RawClient up = new RawClient(port)) {
+            java.util.concurrent.Future<String> download = transfers.submit(() -> {
+                down.send("GET /download HTTP/1.1\r\nHost: t\r\n\r\n");
+                HttpMessage head = HttpMessage.read(down.in, true, true);
+                byte[] buffer = new byte[16 * 1024];
+                int checked = 0;
+                while (checked < TRANSFER_BYTES) {
+                    int n = down.in.read(buffer, 0, Math.min(buffer.length, TRANSFER_BYTES - checked));
+                    if (n < 0) {
+                        return "cut at " + checked;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (buffer[i] != (byte) ('a' + (checked + i) / CHUNK % 26)) {
+                            return "corrupt at " + (checked + i);
+                        }
+                    }
+                    checked += n;
+                    downloaded.set(checked);
+                }
+                // Its head went out before the signal (keep-alive then); the idle connection is closed after it.
+                return head.status() + " " + checked + (down.isClosedByPeer() ? " then closed" : " left open");
+            });
+            java.util.concurrent.Future<String> upload = transfers.submit(() -> {
+                up.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + TRANSFER_BYTES + "\r\n\r\n");
+                byte[] all = new byte[TRANSFER_BYTES];
+                for (int i = 0; i < TRANSFER_BYTES / CHUNK; i++) {
+                    byte[] piece = chunk(i);
+                    System.arraycopy(piece, 0, all, i * CHUNK, CHUNK);
+                    up.send(piece);
+                    uploaded.addAndGet(CHUNK);
+                    sleep(CHUNK_PAUSE_MILLIS);
+                }
+                HttpMessage response = up.response();
+                String expected = "got " + TRANSFER_BYTES + " " + java.util.Arrays.hashCode(all);
+                return response.status() + " " + (response.bodyText().equals(expected) ? "intact" : response.bodyText())
+                        + " " + response.header("Connection");
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((downloaded.get() < TRANSFER_BYTES / 4 || uploaded.get() < TRANSFER_BYTES / 4)
+                    && System.nanoTime() - deadline < 0) {
+                sleep(10);
+            }
+            assertThat(downloaded.get()).as("download under way").isBetween((long) TRANSFER_BYTES / 4, TRANSFER_BYTES - 1L);
+            assertThat(uploaded.get()).as("upload under way").isBetween((long) TRANSFER_BYTES / 4, TRANSFER_BYTES - 1L);
+            long signalled = System.nanoTime();
+            process.destroy(); // SIGTERM
+
+            // New clients, while the two transfers drain: refused, or told 503 and closed.
+            sleep(300); // the loops take what the kernel queued, then close their listeners
+            java.util.List<String> newcomers = new java.util.ArrayList<>();
+            while (!download.isDone() || !upload.isDone()) {
+                newcomers.add(newcomer(port));
+                sleep(100);
+                if (newcomers.size() > 200) {
+                    break;
+                }
+            }
+            assertThat(download.get(10, TimeUnit.SECONDS)).isEqualTo("200 " + TRANSFER_BYTES + " then closed");
+            assertThat(upload.get(10, TimeUnit.SECONDS)).isEqualTo("200 intact close");
+            long drainedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
+            assertThat(drainedMillis).as("both finished within the 10 s drain").isLessThan(10_000);
+            assertThat(newcomers).as("new connections during the drain").isNotEmpty()
+                    .allMatch(outcome -> outcome.equals("refused") || outcome.equals("503 close"));
+            System.out.println("transfers done " + drainedMillis + " ms after SIGTERM; new connections: " + newcomers);
+        } finally {
+            transfers.shutdownNow();
+        }
+        assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isZero();
+        String log = Files.readString(dir.resolve("proxy.log"));
+        assertThat(log).contains("SIGTERM: stopping", "stopped").doesNotContain("still busy after");
+    }
+
+    /** A new connection and request: "refused", "503 close", or what else happened. */
+    private static String newcomer(int port) {
+        try (RawClient client = new RawClient(port)) {
+            HttpMessage response = client.get("/late");
+            return response == null ? "closed without a response"
+                    : response.status() + " " + response.header("Connection");
+        } catch (java.net.ConnectException e) {
+            return "refused";
+        } catch (IOException e) {
+            return e.toString();
         }
     }
 
