@@ -212,8 +212,12 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
 
     @Override
     public int writeResponseHead(HttpHead request, HttpHead response) {
-        // While draining, every response says Connection: close, so the client goes elsewhere.
-        HeadRewriter.ClientPersistence persistence = worker.isDraining()
+        // While draining, every response says Connection: close, so the client goes elsewhere. So
+        // does one that begins before the request body is all in (a backend may answer an upload
+        // early): the connection closes after it (responseComplete), since the rest of the body is
+        // not a next request, and a head promising keep-alive sent the client's next request into
+        // the close.
+        HeadRewriter.ClientPersistence persistence = worker.isDraining() || !exchange.requestComplete()
                 ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
         ByteBuffer target = out();
         int before = target.position();

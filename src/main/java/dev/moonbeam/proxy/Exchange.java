@@ -111,6 +111,11 @@ final class Exchange {
         return state;
     }
 
+    /** True once the whole request body has gone to the backend (or there was none). */
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
     // ---- starting a request ----
 
     /** The client's request head is complete: choose a backend and queue the rewritten head. */
