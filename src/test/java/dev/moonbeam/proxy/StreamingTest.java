@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bodies stream through with bounded memory: the proxy never holds more than a few pooled buffers
- * however large the body. The default size keeps the suite fast; scripts/soak.sh runs it with
- * -Dmoonbeam.soak.bytes=1073741824 (1 GiB each way) and prints the memory figures.
+ * however large the body. The default size keeps the suite fast; scripts/soak.sh --stream 1073741824
+ * runs it with -Dmoonbeam.soak.bytes=1073741824 (1 GiB each way) and prints the memory figures.
  */
 class StreamingTest {
     private static final long BYTES = Long.getLong("moonbeam.soak.bytes", 64L * 1024 * 1024);
