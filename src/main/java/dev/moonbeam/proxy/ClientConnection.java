@@ -92,6 +92,12 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     private int interestOps = SelectionKey.OP_READ;
     /** The last response head (or redirect) told the client this connection closes after it. */
     private boolean closeAfterResponse;
+    /**
+     * The response being relayed ends when the connection closes (no length, not chunked): if the
+     * exchange ends it early, the close must be a reset, or the client would take a FIN for the
+     * end of a whole body.
+     */
+    private boolean closeDelimitedResponse;
     /** A request was parsed on this connection: only a connection's first bytes can be the HTTP/2 preface. */
     private boolean anyRequest;
     /** The negotiated ALPN protocol was looked at (once, after the handshake). */
@@ -226,6 +232,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         }
         closeAfterResponse = persistence == HeadRewriter.ClientPersistence.CLOSE
                 || !HeadRewriter.clientKeepAlive(request, response);
+        closeDelimitedResponse = response.bodyKind() == BodyKind.UNTIL_CLOSE;
         return target.position() - before;
     }
 
@@ -627,6 +634,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
     private void exchangeFinished(boolean keepAlive) {
         closeAfterResponse = false;
+        closeDelimitedResponse = false;
         // keepAlive is what the response told the client. A drain that began while it was on its
         // way does not close under the client's next request: the idle timer below is then the
         // drain's short grace, and that request is answered with Connection: close.
@@ -758,6 +766,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         if (state == State.CLOSED || state == State.HANDED_OVER) {
             return;
         }
+        // Mid-exchange (a backend failure or timeout, a shutdown) a close-delimited body is cut
+        // short: only a reset tells the client so (RFC 9112 §8, "incomplete messages").
+        boolean truncating = state == State.EXCHANGE && closeDelimitedResponse;
         state = State.CLOSED;
         try {
             disarm();
@@ -777,8 +788,20 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         } finally {
             // Whatever failed above, the socket closes and the connection's slot comes back.
             key.cancel();
+            if (truncating) {
+                resetOnClose();
+            }
             Acceptor.closeQuietly(channel);
             worker.clientClosed();
+        }
+    }
+
+    /** SO_LINGER 0: the close sends RST instead of FIN. */
+    private void resetOnClose() {
+        try {
+            channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+            // The socket is failing already; a plain close is all that is left.
         }
     }
 
