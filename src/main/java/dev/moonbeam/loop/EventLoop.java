@@ -183,6 +183,12 @@ public final class EventLoop {
     }
 
     private void dispatch(SelectionKey key) {
+        if (!busy) {
+            // The first ready key of the round: select may have slept until now, and handlers arm
+            // their timeouts from now() (a stale one made a 400 ms response timeout fire at once
+            // after the loop had slept 800 ms).
+            now = clock.nanoTime();
+        }
         markBusy();
         Object attachment = key.attachment();
         if (!(attachment instanceof IoHandler handler)) {

@@ -463,6 +463,24 @@ class ChaosMisbehavingBackendTest {
         LeakCheck.assertDescriptorsBackTo(baseline, 2 * proxy.idleBackendConnections(), Duration.ofSeconds(5));
     }
 
+    @Test
+    void aResponseInsideTheTimeoutIsServedAfterTheLoopWasIdle() throws Exception {
+        // The origin takes 200 ms of the 400 ms allowed. Between requests the proxy's loop sleeps in
+        // select (up to its 1 s housekeeping tick): the timeout must count from when the request
+        // went out, not from when the loop last woke (before the fix, the first request already got 504).
+        ChaosBackend origin = cleanup.track(new ChaosBackend("unhurried", ChaosBackend.serving(Map.of(),
+                Script.of().sleep(RESPONSE_TIMEOUT_MILLIS / 2).respond(200, "in time"))));
+        ProxyHarness proxy = proxy("[\"" + origin.address() + "\"]", TIMEOUTS);
+        try (RawClient client = proxy.client()) {
+            for (int i = 0; i < 3; i++) {
+                Thread.sleep(700);
+                HttpMessage response = client.get("/");
+                assertThat(response.status() + " " + response.bodyText()).as("request " + i).isEqualTo("200 in time");
+                assertThat(nextFinished()).isEqualTo("/ 200 completed");
+            }
+        }
+    }
+
     // ---- helpers ----
 
     private ProxyHarness proxy(String backendsJson, String extraJson) throws Exception {
