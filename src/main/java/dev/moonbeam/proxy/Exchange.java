@@ -43,6 +43,13 @@ final class Exchange {
     private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
     /** How often a waiting request looks for room that no release announced. */
     private static final long QUEUE_RECHECK_NANOS = 100_000_000L;
+    /**
+     * Interim (1xx) responses relayed for one request before the backend counts as broken: real
+     * ones are a 100 Continue and a few 103s (Go's client stopped at 5; nginx bounds 103s by its
+     * header buffer). Without a bound an endless stream of them kept the exchange, and its
+     * inactivity timeout, alive forever.
+     */
+    static final int MAX_INTERIM_RESPONSES = 32;
 
     private final Worker worker;
     private ClientSide client;
@@ -61,6 +68,7 @@ final class Exchange {
     private long responseBytesRelayed;
     /** Bytes received from the backend for this request. */
     private long responseBytesReceived;
+    private int interimResponses;
     private boolean inflightHeld;
     private boolean awaitingHead;
     private boolean connectFailed;
@@ -129,6 +137,7 @@ final class Exchange {
         requestBodyForwarded = 0;
         responseBytesRelayed = 0;
         responseBytesReceived = 0;
+        interimResponses = 0;
         awaitingHead = true;
         connectFailed = false;
         responseParser.expectResponseTo(method);
@@ -617,6 +626,11 @@ final class Exchange {
     private boolean writeResponseHead() {
         HttpHead request = client.parser().head();
         HttpHead response = responseParser.head();
+        if (responseParser.isInterim() && ++interimResponses > MAX_INTERIM_RESPONSES) {
+            backendBroke(new IOException("more than " + MAX_INTERIM_RESPONSES + " interim responses"),
+                    Termination.BACKEND_INVALID_RESPONSE);
+            return false;
+        }
         if (responseParser.isInterim() && request.version() == dev.moonbeam.http.HttpVersion.HTTP_1_0) {
             // HTTP/1.0 clients do not understand 1xx (RFC 9110 §15.2): swallow it.
             responseParser.continueAfterInterim();
@@ -633,8 +647,10 @@ final class Exchange {
         if (!responseParser.isInterim()) {
             record.status = response.statusCode();
             record.backendHeadNanos = System.nanoTime() - sendStartNanos;
+            // A final head went out: no retry and no error page from now on. After interim heads
+            // only, a 502 or 504 is still a valid final response (RFC 9110 §15.2).
+            responseBytesRelayed += 1;
         }
-        responseBytesRelayed += 1; // a head went out: no retry and no error page from now on
         if (responseParser.isSwitchingProtocols()) {
             if (!request.isUpgradeRequested()) {
                 backendBroke(new IOException("101 without an upgrade request"), Termination.BACKEND_INVALID_RESPONSE);
