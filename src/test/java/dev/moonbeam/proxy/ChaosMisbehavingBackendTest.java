@@ -168,6 +168,10 @@ class ChaosMisbehavingBackendTest {
                         Script.of().write("HTTP/1.1 200 OK\r\n" + ("X-Filler: " + "f".repeat(1000) + "\r\n").repeat(70)
                                 + "Content-Length: 2\r\n\r\nok").silence(10_000),
                         new Status(502), "backend_invalid_response", 1, 0, PROMPT_MILLIS),
+                new Fault("a 30 KiB head: under the head limit, over one client buffer",
+                        Script.of().write("HTTP/1.1 200 OK\r\n" + ("X-Filler: " + "f".repeat(1000) + "\r\n").repeat(30)
+                                + "Content-Length: 2\r\n\r\nok").silence(10_000),
+                        new Status(502), "backend_invalid_response", 1, 0, PROMPT_MILLIS),
                 new Fault("a head dripped at 1 byte per second",
                         Script.of().drip("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1000),
                         new Status(504), "backend_timeout", 1, timeout - 50, PROMPT_MILLIS + timeout),
