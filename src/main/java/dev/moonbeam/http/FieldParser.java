@@ -23,49 +23,61 @@ final class FieldParser {
 
     /** Fills the field offsets of {@code head} from its lines 1..n; null when all are valid. */
     static HttpError parseFields(HttpHead head) {
-        byte[] bytes = head.bytes;
         int fields = head.lineCount - 1;
         for (int f = 0; f < fields; f++) {
-            int start = head.lineStart[f + 1];
-            int end = head.lineEnd[f + 1];
-            if (ByteClass.isWhitespace(bytes[start])) {
-                // RFC 9112 §2.2 (first line) and §5.2 (obs-fold): both are rejected with 400.
-                return f == 0 ? HttpError.WHITESPACE_AFTER_START_LINE : HttpError.OBS_FOLD;
+            HttpError invalid = parseField(head, f);
+            if (invalid != null) {
+                return invalid;
             }
-            int i = start;
-            while (i < end && ByteClass.isTchar(bytes[i])) {
-                i++;
-            }
-            if (i == end) {
-                return HttpError.BAD_HEADER_LINE;
-            }
-            if (bytes[i] != ':') {
-                int j = i;
-                while (j < end && ByteClass.isWhitespace(bytes[j])) {
-                    j++;
-                }
-                // RFC 9112 §5.1: no whitespace between name and colon; it desyncs parsers.
-                return j > i && j < end && bytes[j] == ':' && i > start
-                        ? HttpError.WHITESPACE_BEFORE_COLON : HttpError.BAD_HEADER_NAME;
-            }
-            if (i == start) {
-                return HttpError.BAD_HEADER_NAME;
-            }
-            int valueStart = i + 1;
-            while (valueStart < end && ByteClass.isWhitespace(bytes[valueStart])) {
-                valueStart++;
-            }
-            int valueEnd = end;
-            while (valueEnd > valueStart && ByteClass.isWhitespace(bytes[valueEnd - 1])) {
-                valueEnd--;
-            }
-            head.nameStart[f] = start;
-            head.nameEnd[f] = i;
-            head.valueStart[f] = valueStart;
-            head.valueEnd[f] = valueEnd;
-            head.names[f] = HeaderName.lookup(bytes, start, i);
         }
         head.headerCount = fields;
+        return null;
+    }
+
+    /**
+     * Fills the offsets of field {@code f} (line {@code f + 1}) of {@code head}; null when the line
+     * is a valid field line. Needs no other line, so a request's lines are checked as each ends.
+     */
+    static HttpError parseField(HttpHead head, int f) {
+        byte[] bytes = head.bytes;
+        int start = head.lineStart[f + 1];
+        int end = head.lineEnd[f + 1];
+        if (ByteClass.isWhitespace(bytes[start])) {
+            // RFC 9112 §2.2 (first line) and §5.2 (obs-fold): both are rejected with 400.
+            return f == 0 ? HttpError.WHITESPACE_AFTER_START_LINE : HttpError.OBS_FOLD;
+        }
+        int i = start;
+        while (i < end && ByteClass.isTchar(bytes[i])) {
+            i++;
+        }
+        if (i == end) {
+            return HttpError.BAD_HEADER_LINE;
+        }
+        if (bytes[i] != ':') {
+            int j = i;
+            while (j < end && ByteClass.isWhitespace(bytes[j])) {
+                j++;
+            }
+            // RFC 9112 §5.1: no whitespace between name and colon; it desyncs parsers.
+            return j > i && j < end && bytes[j] == ':' && i > start
+                    ? HttpError.WHITESPACE_BEFORE_COLON : HttpError.BAD_HEADER_NAME;
+        }
+        if (i == start) {
+            return HttpError.BAD_HEADER_NAME;
+        }
+        int valueStart = i + 1;
+        while (valueStart < end && ByteClass.isWhitespace(bytes[valueStart])) {
+            valueStart++;
+        }
+        int valueEnd = end;
+        while (valueEnd > valueStart && ByteClass.isWhitespace(bytes[valueEnd - 1])) {
+            valueEnd--;
+        }
+        head.nameStart[f] = start;
+        head.nameEnd[f] = i;
+        head.valueStart[f] = valueStart;
+        head.valueEnd[f] = valueEnd;
+        head.names[f] = HeaderName.lookup(bytes, start, i);
         return null;
     }
 

@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
  * Incrementally copies a head into {@link HttpHead} and finds its lines, refusing bad bytes as
  * they arrive: bare CR, bare LF (unless {@link Leniency#BARE_LF_LINE_ENDINGS}), NUL and other
  * controls (RFC 9112 §2.2, RFC 9110 §5.5), and the size limits (414 for the start line, 431 for
- * the block and the field count). It never consumes a byte past the empty line that ends the
+ * the block and the field count). A request's lines are also parsed as each ends (request line,
+ * field-line syntax), so every error is found at the byte or line that causes it, whatever the
+ * split of the input. It never consumes a byte past the empty line that ends the
  * head, so the body and pipelined messages stay in the caller's buffer.
  *
  * <p>States: {@link State#IN_LINE} and {@link State#AFTER_CR}; only {@link #setState} changes it.
@@ -154,6 +156,16 @@ final class HeadScanner {
         head.lineEnd[head.lineCount] = end;
         head.lineCount++;
         currentLineStart = lf + 1;
+        if (direction == Direction.REQUEST) {
+            // A request's lines are judged as each ends, not when the head does: a client that
+            // sent a bad line and waits for the answer would otherwise get it only from the head
+            // timeout, as a 408 (nginx and HAProxy answer 400 at the offending line too).
+            HttpError invalid = head.lineCount == 1
+                    ? RequestLine.parse(head) : FieldParser.parseField(head, head.lineCount - 2);
+            if (invalid != null) {
+                return fail(invalid);
+            }
+        }
         return ParseStatus.NEED_MORE;
     }
 

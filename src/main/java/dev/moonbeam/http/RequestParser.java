@@ -125,14 +125,9 @@ public final class RequestParser {
     }
 
     private HttpError completeHead() {
-        HttpError invalid = RequestLine.parse(head);
-        if (invalid != null) {
-            return invalid;
-        }
-        invalid = FieldParser.parseFields(head);
-        if (invalid == null) {
-            invalid = FieldParser.decodeFacts(head);
-        }
+        // The request line and each field line were parsed as they ended (HeadScanner).
+        head.headerCount = head.lineCount - 1;
+        HttpError invalid = FieldParser.decodeFacts(head);
         if (invalid != null) {
             return invalid;
         }

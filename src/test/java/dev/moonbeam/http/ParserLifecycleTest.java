@@ -37,6 +37,34 @@ class ParserLifecycleTest {
         assertThat(parser.endOfInput()).isEqualTo(ParseStatus.NEED_MORE); // clean close when idle
     }
 
+    /**
+     * A bad request line or field line is an error as soon as its line ends, before the head does:
+     * a client that sent it and waits would otherwise be answered only by the head timeout.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "G@T / HTTP/1.1\\r\\n | BAD_METHOD",
+        "GET / HTTP/2.0\\r\\n | BAD_VERSION",
+        "GET /\\r\\n | BAD_REQUEST_LINE",
+        "CONNECT h:443 HTTP/1.1\\r\\n | CONNECT_REFUSED",
+        "GET / HTTP/1.1\\r\\nHost: h\\r\\nX: 1\\r\\n folded\\r\\n | OBS_FOLD",
+        "GET / HTTP/1.1\\r\\nHost : h\\r\\n | WHITESPACE_BEFORE_COLON",
+        "GET / HTTP/1.1\\r\\nnocolon\\r\\n | BAD_HEADER_LINE",
+    })
+    void aBadLineIsAnErrorBeforeTheHeadEnds(String lines, HttpError expected) {
+        RequestParser parser = new RequestParser(HttpLimits.DEFAULTS);
+        assertThat(parser.parse(ascii(lines.replace("\\r\\n", "\r\n")))).isEqualTo(ParseStatus.ERROR);
+        assertThat(parser.error()).isEqualTo(expected);
+    }
+
+    @Test
+    void goodLinesWaitForTheRestOfTheHead() {
+        RequestParser parser = new RequestParser(HttpLimits.DEFAULTS);
+        assertThat(parser.parse(ascii("GET / HTTP/1.1\r\nHost: h\r\n"))).isEqualTo(ParseStatus.NEED_MORE);
+        assertThat(parser.parse(ascii("\r\n"))).isEqualTo(ParseStatus.HEAD_COMPLETE);
+        assertThat(parser.head().headerCount()).isEqualTo(1);
+    }
+
     @Test
     void bodyBytesAreConsumedOnlyUpToTheMessageEnd() {
         RequestParser parser = new RequestParser(HttpLimits.DEFAULTS);

@@ -22,9 +22,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Misbehaving clients, one fault per test (issue 16, point 2). Each asserts what the faulty client
@@ -242,6 +246,76 @@ class ChaosClientTest {
         for (int i = 0; i < count; i++) {
             assertThat(nextTermination()).isEqualTo("200 completed");
         }
+        assertNothingLeft();
+    }
+
+    // ---- malformed requests ----
+
+    /**
+     * Malformed request lines and heads, each answered at once with its status and a clean close
+     * (FIN after the answer), never after the head timeout (10 s here). Rows marked "alone" send
+     * only the bad line and then wait, as a client that expects an answer does: the proxy must
+     * not wait for the end of a head that cannot become valid.
+     */
+    static Stream<Arguments> malformed() {
+        return Stream.of(
+                // the start line alone, then the client waits
+                Arguments.of("bad method token, alone", "G@T / HTTP/1.1\r\n", 400),
+                Arguments.of("bad version, alone", "GET / HTTX/1.1\r\n", 400),
+                Arguments.of("HTTP/2.0 text line, alone", "GET / HTTP/2.0\r\n", 400),
+                Arguments.of("HTTP/1.2, alone", "GET / HTTP/1.2\r\n", 400),
+                Arguments.of("missing target, alone", "GET HTTP/1.1\r\n", 400),
+                Arguments.of("missing version (HTTP/0.9), alone", "GET /\r\n", 400),
+                Arguments.of("two spaces, alone", "GET  / HTTP/1.1\r\n", 400),
+                Arguments.of("trailing space, alone", "GET / HTTP/1.1 \r\n", 400),
+                Arguments.of("leading space, alone", " GET / HTTP/1.1\r\n", 400),
+                Arguments.of("fragment in target, alone", "GET /a#b HTTP/1.1\r\n", 400),
+                Arguments.of("target without slash, alone", "GET example.com HTTP/1.1\r\n", 400),
+                Arguments.of("an SSH banner, alone", "SSH-2.0-OpenSSH_9.6\r\n", 400),
+                Arguments.of("CONNECT, alone", "CONNECT example.com:443 HTTP/1.1\r\n", 501),
+                // refused at the offending byte, before the line ends
+                Arguments.of("control byte in target", "GET /\u0001", 400),
+                Arguments.of("NUL first", "\u0000\u0000\u0000\u0000", 400),
+                Arguments.of("bare CR", "GET / HTTP/1.1\rX", 400),
+                Arguments.of("bare LF", "GET / HTTP/1.1\n", 400),
+                Arguments.of("a TLS ClientHello on the plain port", "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000", 400),
+                Arguments.of("request line over 8k", "GET /" + "a".repeat(9000), 414),
+                // a header line alone, then the client waits
+                Arguments.of("obs-fold, alone", "GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n folded\r\n", 400),
+                Arguments.of("whitespace after the start line, alone", "GET / HTTP/1.1\r\n Host: t\r\n", 400),
+                Arguments.of("header line without colon, alone", "GET / HTTP/1.1\r\nHost: t\r\nNo colon here\r\n", 400),
+                Arguments.of("whitespace before colon, alone", "GET / HTTP/1.1\r\nHost : t\r\n", 400),
+                Arguments.of("NUL in a value", "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\u0000b", 400),
+                // whole heads
+                Arguments.of("HTTP/2 preface without h2c", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),
+                Arguments.of("Content-Length with Transfer-Encoding",
+                        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+                Arguments.of("differing Content-Lengths",
+                        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
+                Arguments.of("bad Content-Length", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\n", 400),
+                Arguments.of("unknown transfer coding",
+                        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400),
+                Arguments.of("no Host", "GET / HTTP/1.1\r\n\r\n", 400),
+                Arguments.of("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+                Arguments.of("too many fields", "GET / HTTP/1.1\r\nHost: t\r\n" + "X-A: 1\r\n".repeat(120) + "\r\n", 431));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformed")
+    void aMalformedRequestIsAnsweredAtOnceAndClosedCleanly(String name, String request, int status) throws Exception {
+        start("\"timeouts\": {\"client_head\": \"10s\"}");
+        try (RawClient client = proxy.client()) {
+            long start = System.nanoTime();
+            client.send(request);
+            HttpMessage response = client.response();
+            long millis = millisSince(start);
+            assertThat(response.status()).isEqualTo(status);
+            assertThat(millis).as("answered at once, not at the 10 s head timeout").isLessThan(2000L);
+            assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
+            assertThat(client.in.read()).as("then FIN (a reset could destroy the answer)").isEqualTo(-1);
+        }
+        assertThat(nextTermination()).isEqualTo(status + " " + (status == 414 || status == 431 ? "limit_reached" : "bad_request"));
+        assertThat(backend.received).as("nothing reached the backend").allMatch(r -> r.target().equals("/warm"));
         assertNothingLeft();
     }
 
