@@ -444,7 +444,8 @@ public final class ConfigLoader {
                 section.duration("backend_response", d.backendResponse(), min, max),
                 section.duration("backend_idle", d.backendIdle(), min, max),
                 section.duration("shutdown_drain", d.shutdownDrain(), Duration.ZERO, max),
-                section.duration("loop_stall_warning", d.loopStallWarning(), Duration.ZERO, Duration.ofMinutes(10)));
+                section.duration("loop_stall_warning", d.loopStallWarning(), Duration.ZERO, Duration.ofMinutes(10)),
+                section.duration("client_body", d.clientBody(), Duration.ZERO, max));
         section.rejectUnknownKeys();
         return timeouts;
     }

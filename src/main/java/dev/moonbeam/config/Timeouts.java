@@ -15,11 +15,13 @@ import java.time.Duration;
  * @param shutdownDrain   on SIGTERM, in-flight requests get this long to finish
  * @param loopStallWarning an event loop busy in one round for longer than this is logged with its
  *                        stack (see dev.moonbeam.loop.LoopWatchdog); zero switches the warning off
+ * @param clientBody      an HTTP/1.1 request body must arrive whole within this after its head, else
+ *                        408; zero (the default) = no limit beyond the inactivity timeout
  */
 public record Timeouts(Duration clientHead, Duration clientIdle, Duration tlsHandshake, Duration backendConnect,
                        Duration backendResponse, Duration backendIdle, Duration shutdownDrain,
-                       Duration loopStallWarning) {
+                       Duration loopStallWarning, Duration clientBody) {
     public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60),
             Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(30),
-            Duration.ofSeconds(30), Duration.ofSeconds(1));
+            Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ZERO);
 }

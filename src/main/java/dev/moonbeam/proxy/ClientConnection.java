@@ -33,7 +33,9 @@ import java.nio.channels.SocketChannel;
  *       done, then the keep-alive idle timeout). No buffers held.
  *   <li>READING_HEAD — a request head has started; the whole head must arrive within the head
  *       timeout (slowloris), else 408.
- *   <li>EXCHANGE — a request is being relayed; the {@link Exchange}'s timeouts apply. Pipelined
+ *   <li>EXCHANGE — a request is being relayed; the {@link Exchange}'s timeouts apply, and while a
+ *       request body is on its way the body timeout ({@code timeouts.client_body}, when set) bounds
+ *       it whole, since a dripping body re-arms any inactivity timeout forever. Pipelined
  *       requests wait in {@code in} until it ends, so responses go out in order.
  *   <li>TUNNEL — after a 101, bytes flow both ways untouched until either side closes.
  *   <li>CLOSING — a final response is being flushed; then the socket closes.
@@ -48,7 +50,7 @@ import java.nio.channels.SocketChannel;
 final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED, HANDED_OVER }
 
-    private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, CLOSING }
+    private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, BODY, CLOSING }
 
     /** How long an idle keep-alive connection stays open once draining starts (see drain()). */
     private static final long DRAIN_IDLE_GRACE_NANOS = 1_000_000_000L;
@@ -581,6 +583,10 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                         state = State.EXCHANGE;
                         disarm();
                         exchange.begin();
+                        if (state == State.EXCHANGE && settings.clientBodyNanos() > 0
+                                && parser.head().bodyKind() != BodyKind.NONE) {
+                            arm(TimerPurpose.BODY, settings.clientBodyNanos());
+                        }
                         return true;
                     }
                     default -> throw new IllegalStateException("parser returned " + status + " for a head");
@@ -722,6 +728,13 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                 takeSession();
                 exchange.reportRejected(408);
                 respondAndClose(408);
+                progress();
+            }
+            case BODY -> {
+                if (state == State.EXCHANGE && exchange.clientBodyTimedOut()) {
+                    // Still waiting for a backend: none of that time was the client's to send in.
+                    arm(TimerPurpose.BODY, settings.clientBodyNanos());
+                }
                 progress();
             }
             case CLOSING -> close();

@@ -806,6 +806,24 @@ final class Exchange {
         }
     }
 
+    /**
+     * The client's body deadline ({@code timeouts.client_body}) passed. A body still incomplete is
+     * the client's fault: 408, or a close once a response has begun (as for a stalled upload).
+     *
+     * @return true while the request waits for a backend slot or connection: its body is not being
+     *         read, so the caller gives the client its time again
+     */
+    boolean clientBodyTimedOut() {
+        if (state == State.QUEUED || state == State.CONNECTING) {
+            return true;
+        }
+        if (state == State.ACTIVE && !requestComplete) {
+            LOG.log(System.Logger.Level.DEBUG, "request body not complete within timeouts.client_body: 408");
+            finish(408, Termination.CLIENT_TIMEOUT);
+        }
+        return false;
+    }
+
     // ---- teardown ----
 
     /** Ends the exchange with an error response to the client, who is then disconnected. */

@@ -18,12 +18,14 @@ import java.net.InetAddress;
  * @param proxyProtocolFrom peers whose connections begin with a PROXY header; empty = PROXY protocol off
  * @param http2MaxConcurrentStreams streams an HTTP/2 client may open at once (whether h2 is offered is the TLS context's ALPN list)
  * @param http2Cleartext   a plain connection that starts with the HTTP/2 preface speaks HTTP/2 (h2c, prior knowledge)
+ * @param clientBodyNanos  an HTTP/1.1 request body must arrive within this after its head; 0 = no limit
  */
 public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits, long clientHeadNanos,
                             long clientIdleNanos, long tlsHandshakeNanos, long backendConnectNanos,
                             long backendResponseNanos, long backendIdleNanos, int maxIdlePerBackend,
                             Networks trustForwardedHeaders, ServerTls tls, int redirectHttpsPort,
-                            Networks proxyProtocolFrom, int http2MaxConcurrentStreams, boolean http2Cleartext) {
+                            Networks proxyProtocolFrom, int http2MaxConcurrentStreams, boolean http2Cleartext,
+                            long clientBodyNanos) {
 
     /** Keep-alive reuse stops this long before a backend's advertised {@code Keep-Alive: timeout}. */
     public static final long KEEP_ALIVE_SAFETY_MARGIN_NANOS = 1_000_000_000L;
@@ -40,14 +42,14 @@ public record ProxySettings(HttpLimits requestLimits, HttpLimits responseLimits,
                 timeouts.tlsHandshake().toNanos(), timeouts.backendConnect().toNanos(),
                 timeouts.backendResponse().toNanos(), timeouts.backendIdle().toNanos(), limits.maxIdlePerBackend(),
                 config.trustForwardedHeaders(), tls, 0, config.proxyProtocolFrom(),
-                config.http2().maxConcurrentStreams(), config.http2().cleartext());
+                config.http2().maxConcurrentStreams(), config.http2().cleartext(), timeouts.clientBody().toNanos());
     }
 
     /** The same settings for the plain-HTTP listener: no TLS, and a redirect when it only redirects. */
     public ProxySettings forPlainListener(int redirectToHttpsPort) {
         return new ProxySettings(requestLimits, responseLimits, clientHeadNanos, clientIdleNanos, tlsHandshakeNanos,
                 backendConnectNanos, backendResponseNanos, backendIdleNanos, maxIdlePerBackend, trustForwardedHeaders, null,
-                redirectToHttpsPort, proxyProtocolFrom, http2MaxConcurrentStreams, http2Cleartext);
+                redirectToHttpsPort, proxyProtocolFrom, http2MaxConcurrentStreams, http2Cleartext, clientBodyNanos);
     }
 
     /** Whether X-Forwarded-* from a client at {@code address} are believed (decided once per connection). */

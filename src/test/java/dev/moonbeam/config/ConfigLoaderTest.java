@@ -115,7 +115,7 @@ class ConfigLoaderTest {
         assertThat(config.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(90),
                 Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO,
-                Duration.ofMillis(250)));
+                Duration.ofMillis(250), Duration.ZERO));
         assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8, 5000));
         assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
         assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);

@@ -52,6 +52,8 @@ class ChaosClientTest {
     private final BlockingQueue<String> finished = new LinkedBlockingQueue<>();
     /** Bytes of /endless the origin managed to write (it blocks once the proxy stops reading it). */
     private final AtomicLong endlessWritten = new AtomicLong();
+    /** Lets /hold answer. */
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     private TestBackend backend;
     private ProxyHarness proxy;
     private long descriptorsBefore;
@@ -112,6 +114,76 @@ class ChaosClientTest {
         assertThat(nextTermination()).isEqualTo("408 client_timeout");
         assertNothingLeft();
         assertUploadsStillWork();
+    }
+
+    /**
+     * A body that drips (one byte every 100 ms) moves bytes more often than any inactivity timeout
+     * fires: timeouts.client_body bounds the whole body, so it is cut with 408 at that deadline,
+     * and its backend connection (half a body sent) is closed, not pooled.
+     */
+    @Test
+    void aDrippingBodyIsCutWith408ByTheBodyTimeout() throws Exception {
+        start("\"timeouts\": {\"backend_response\": \"300ms\", \"client_body\": \"800ms\"}");
+        Bystander bystander = new Bystander();
+        try (RawClient dripping = proxy.client()) {
+            dripping.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+            long start = System.nanoTime();
+            int sent = drip(dripping, 100, 100);
+            HttpMessage response = dripping.response();
+            long millis = millisSince(start);
+            assertThat(response.status()).isEqualTo(408);
+            assertThat(millis).as("answered at the 800 ms body deadline").isBetween(700L, 2500L);
+            assertThat(sent).as("bytes kept coming until the answer").isGreaterThan(4);
+            assertThat(dripping.isClosedByPeer()).isTrue();
+        }
+        bystander.assertUnaffected();
+        assertThat(nextTermination()).isEqualTo("408 client_timeout");
+        assertNothingLeft();
+        assertUploadsStillWork();
+    }
+
+    /**
+     * Time spent waiting for a backend slot is not the client's: the body deadline does not run out
+     * in the queue (it is extended by whole periods there), but still bounds the body afterwards.
+     */
+    @Test
+    void theBodyTimeoutDoesNotCountTheWaitForABackendSlot() throws Exception {
+        start("\"timeouts\": {\"client_body\": \"300ms\"}, \"queue\": {\"timeout\": \"5s\"}",
+                ", \"max_connections\": 1");
+        RawClient holder = cleanup.track(proxy.client()).send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+        awaitCondition("the slot is taken", () -> backend.inProgress.get() == 1, 5000);
+        try (RawClient waiting = proxy.client()) {
+            waiting.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhe");
+            sleep(800); // queued for well over the 300 ms body deadline
+            assertThat(waiting.in.available()).as("no answer while queued").isZero();
+            long released = System.nanoTime();
+            release.countDown();
+            assertThat(holder.response().bodyText()).isEqualTo("/hold");
+            assertThat(waiting.response().status()).as("the rest of the body never came").isEqualTo(408);
+            assertThat(millisSince(released)).as("within one more period").isLessThan(2500L);
+        }
+        holder.close();
+        assertThat(nextTermination()).isEqualTo("200 completed");
+        assertThat(nextTermination()).isEqualTo("408 client_timeout");
+        assertNothingLeft();
+    }
+
+    /**
+     * Without timeouts.client_body (the default) nothing bounds a dripping body: each byte re-arms
+     * the inactivity timeout, as nginx's client_body_timeout and HAProxy's timeout client (both
+     * between reads) would, and the request holds its backend connection throughout. Here a body
+     * of 12 bytes dripped over 1.2 s outlives a 300 ms inactivity timeout four times over.
+     */
+    @Test
+    void withoutABodyTimeoutADrippingBodyOutlivesTheInactivityTimeout() throws Exception {
+        start("\"timeouts\": {\"backend_response\": \"300ms\"}");
+        try (RawClient dripping = proxy.client()) {
+            dripping.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n");
+            assertThat(drip(dripping, 12, 100)).isEqualTo(12);
+            assertThat(dripping.response().bodyText()).isEqualTo("len=12");
+        }
+        assertThat(nextTermination()).isEqualTo("200 completed");
+        assertNothingLeft();
     }
 
     /**
@@ -322,6 +394,11 @@ class ChaosClientTest {
     // ---- helpers ----
 
     private void start(String extraJson) throws Exception {
+        start(extraJson, "");
+    }
+
+    /** @param backendJson more members of the backend's object, e.g. {@code , "max_connections": 1} */
+    private void start(String extraJson, String backendJson) throws Exception {
         backend = cleanup.track(new TestBackend("chaos", this::origin));
         RequestListener recorder = record -> {
             String target = record.request == null ? "" : record.request.text(record.request.targetStart(), record.request.targetEnd());
@@ -329,7 +406,8 @@ class ChaosClientTest {
                 finished.add(record.status + " " + record.termination.label());
             }
         };
-        proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]", extraJson, i -> recorder));
+        proxy = cleanup.track(ProxyHarness.start(dir, 1, "[{\"address\": \"" + backend.address() + "\"" + backendJson + "}]",
+                extraJson, i -> recorder));
         // One request first, so the first pooled connection and whatever the JVM opens lazily exist
         // before the descriptor baseline.
         try (RawClient warm = proxy.client()) {
@@ -341,7 +419,7 @@ class ChaosClientTest {
         descriptorsBefore = LeakCheck.openDescriptors();
     }
 
-    /** /endless: 1 GiB, written until the proxy stops taking it; /bytes/N: N bytes; /upload: the body's length; else the target. */
+    /** /endless: 1 GiB, written until the proxy stops taking it; /bytes/N: N bytes; /hold: waits for {@link #release}; /upload: the body's length; else the target. */
     private void origin(HttpMessage request, InputStream in, OutputStream out, Socket socket) throws IOException {
         String target = request.target();
         if (target.equals("/endless") || target.startsWith("/bytes/")) {
@@ -356,6 +434,13 @@ class ChaosClientTest {
                 }
             }
             out.flush();
+        } else if (target.equals("/hold")) {
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            TestBackend.respond(out, 200, target);
         } else if (target.equals("/upload")) {
             TestBackend.respond(out, 200, "len=" + request.body().length);
         } else {
@@ -431,6 +516,25 @@ class ChaosClientTest {
             total += n;
         }
         throw new AssertionError("not closed within " + millis + " ms (" + total + " bytes drained)");
+    }
+
+    /**
+     * Sends up to {@code count} body bytes, one every {@code everyMillis}, until the proxy answers or
+     * closes (bounded to 5 s); returns how many went out.
+     */
+    private static int drip(RawClient client, int count, long everyMillis) throws IOException {
+        long start = System.nanoTime();
+        int sent = 0;
+        while (sent < count && client.in.available() == 0 && millisSince(start) < 5000) {
+            try {
+                client.send(new byte[] {'x'});
+            } catch (IOException closed) {
+                break;
+            }
+            sent++;
+            sleep(everyMillis);
+        }
+        return sent;
     }
 
     /** RST instead of FIN: SO_LINGER 0, then close. */
