@@ -39,25 +39,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * one (a connection the fault dirtied is closed, not pooled). Timeouts are configured short so the
  * class runs in seconds; every wait is bounded.
  */
-class ChaosClientTest {
-    private static final String BYSTANDER = "/bystander";
-    /** Larger than any socket buffers hold: the response stalls as soon as the client stops reading. */
-    private static final long ENDLESS = 1L << 30;
-
-    @TempDir
-    Path dir;
-    @RegisterExtension
-    final Cleanup cleanup = new Cleanup();
-    /** "status reason" of every finished request but the bystander's, in the order the loop reported them. */
-    private final BlockingQueue<String> finished = new LinkedBlockingQueue<>();
-    /** Bytes of /endless the origin managed to write (it blocks once the proxy stops reading it). */
-    private final AtomicLong endlessWritten = new AtomicLong();
-    /** Lets /hold answer. */
-    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    private TestBackend backend;
-    private ProxyHarness proxy;
-    private long descriptorsBefore;
-    private int pooledBefore;
+class ChaosClientTest extends ChaosTestBase {
+    @Override
+    boolean tls() {
+        return false;
+    }
 
     // ---- slow clients ----
 
@@ -321,6 +307,141 @@ class ChaosClientTest {
         assertNothingLeft();
     }
 
+    // ---- connection churn at the limit ----
+
+    /**
+     * Eight clients churn connections against a cap of six (open, request, close; the same with a
+     * reset; open and close at once; half a head then a reset) while a keep-alive bystander works.
+     * Past the cap new connections wait in the backlog, and idle keep-alive connections (the
+     * bystander's too, between requests) are closed to make room: a client whose connection closed
+     * before any answer byte retries on a new one, as HTTP clients do for a keep-alive connection
+     * the server closed. Every request gets its 200, the proxy never holds more than the cap, and
+     * the counts go back to zero.
+     */
+    @Test
+    void connectionChurnAtTheConnectionLimitKeepsServingAndGivesEverySlotBack() throws Exception {
+        int cap = 6;
+        start("\"limits\": {\"max_client_connections\": " + cap + "}");
+        AtomicInteger served = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        AtomicLong slowestMillis = new AtomicLong();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+        for (int t = 0; t < 9; t++) {
+            int worker = t;
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 300 && System.nanoTime() < until && failures.isEmpty(); i++) {
+                    // Worker 0 is a keep-alive bystander; the others churn, each way in turn.
+                    int kind = worker == 0 ? 4 : (worker + i) % 4;
+                    try {
+                        long start = System.nanoTime();
+                        churnOnce(kind, served, retries);
+                        slowestMillis.accumulateAndGet(millisSince(start), Math::max);
+                    } catch (IOException | RuntimeException e) {
+                        failures.add("worker " + worker + " kind " + kind + ": " + e);
+                    }
+                }
+            }, "churn-" + t);
+            thread.setDaemon(true);
+            thread.start();
+            threads.add(thread);
+        }
+        int mostOpen = 0;
+        while (threads.stream().anyMatch(Thread::isAlive) && millisSince(until) < 10_000) {
+            mostOpen = Math.max(mostOpen, proxy.proxy.workers().stream().mapToInt(Worker::openClients).sum());
+            sleep(5);
+        }
+        for (Thread thread : threads) {
+            thread.join(5000);
+            assertThat(thread.isAlive()).as(thread.getName() + " finished").isFalse();
+        }
+        if (keepAlive != null) {
+            keepAlive.close();
+        }
+        System.out.println("churn: " + served + " requests served, " + retries + " retried after an idle close, slowest "
+                + slowestMillis + " ms, most connections open " + mostOpen);
+        assertThat(failures).isEmpty();
+        assertThat(served.get()).as("requests served").isGreaterThan(50);
+        assertThat(slowestMillis.get()).as("slowest request, retries included, ms").isLessThan(3000L);
+        assertThat(mostOpen).as("client connections open at once").isLessThanOrEqualTo(cap);
+        assertThat(proxy.proxy.metrics().prometheus()).containsPattern("moonbeam_client_connection_limit_reached_total\\S* [1-9]");
+        for (int i = 0; i < served.get(); i++) {
+            assertThat(nextTermination()).isEqualTo("200 completed");
+        }
+        assertNothingLeft();
+        try (RawClient after = proxy.client()) {
+            assertThat(after.get("/after").status()).isEqualTo(200);
+        }
+        assertThat(nextTermination()).isEqualTo("200 completed");
+    }
+
+    /** One round of a churning client; kind 4 is a keep-alive client making one request per 20 ms. */
+    private void churnOnce(int kind, AtomicInteger served, AtomicInteger retries) throws IOException {
+        switch (kind) {
+            case 0, 1 -> {
+                RawClient client = requestWithRetry(served, retries);
+                if (kind == 1) {
+                    reset(client);
+                } else {
+                    client.close();
+                }
+            }
+            case 2 -> proxy.client().close();
+            case 3 -> {
+                RawClient client = proxy.client().send("GET /half HTTP/1.1\r\nHo");
+                reset(client);
+            }
+            case 4 -> {
+                if (keepAlive == null) {
+                    keepAlive = requestWithRetry(served, retries);
+                } else if (!getOrClosed(keepAlive, served)) {
+                    keepAlive.close();
+                    retries.incrementAndGet();
+                    keepAlive = requestWithRetry(served, retries);
+                }
+                sleep(20);
+            }
+            default -> throw new IllegalArgumentException("kind " + kind);
+        }
+    }
+
+    /** The churn bystander's connection; used by its thread only. */
+    private RawClient keepAlive;
+
+    /** A GET /churn on new connections until one is answered (at most 10); returns that connection. */
+    private RawClient requestWithRetry(AtomicInteger served, AtomicInteger retries) throws IOException {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            RawClient client = proxy.client();
+            if (getOrClosed(client, served)) {
+                return client;
+            }
+            client.close();
+            retries.incrementAndGet();
+        }
+        throw new IOException("no answer on 10 connections");
+    }
+
+    /** True when answered 200; false when the connection was closed before any answer byte. */
+    private static boolean getOrClosed(RawClient client, AtomicInteger served) throws IOException {
+        try {
+            client.send("GET /churn HTTP/1.1\r\nHost: t\r\n\r\n");
+            client.in.mark(1);
+            if (client.in.read() < 0) {
+                return false;
+            }
+            client.in.reset();
+        } catch (java.net.SocketException closed) {
+            return false; // reset, or the write found the connection closed
+        }
+        HttpMessage response = client.response();
+        if (response.status() != 200 || !response.bodyText().equals("/churn")) {
+            throw new IOException("unexpected answer " + response.startLine());
+        }
+        served.incrementAndGet();
+        return true;
+    }
+
     // ---- malformed requests ----
 
     /**
@@ -389,231 +510,5 @@ class ChaosClientTest {
         assertThat(nextTermination()).isEqualTo(status + " " + (status == 414 || status == 431 ? "limit_reached" : "bad_request"));
         assertThat(backend.received).as("nothing reached the backend").allMatch(r -> r.target().equals("/warm"));
         assertNothingLeft();
-    }
-
-    // ---- helpers ----
-
-    private void start(String extraJson) throws Exception {
-        start(extraJson, "");
-    }
-
-    /** @param backendJson more members of the backend's object, e.g. {@code , "max_connections": 1} */
-    private void start(String extraJson, String backendJson) throws Exception {
-        backend = cleanup.track(new TestBackend("chaos", this::origin));
-        RequestListener recorder = record -> {
-            String target = record.request == null ? "" : record.request.text(record.request.targetStart(), record.request.targetEnd());
-            if (!target.equals(BYSTANDER)) {
-                finished.add(record.status + " " + record.termination.label());
-            }
-        };
-        proxy = cleanup.track(ProxyHarness.start(dir, 1, "[{\"address\": \"" + backend.address() + "\"" + backendJson + "}]",
-                extraJson, i -> recorder));
-        // One request first, so the first pooled connection and whatever the JVM opens lazily exist
-        // before the descriptor baseline.
-        try (RawClient warm = proxy.client()) {
-            assertThat(warm.get("/warm").status()).isEqualTo(200);
-        }
-        assertThat(nextTermination()).isEqualTo("200 completed");
-        LeakCheck.assertNothingHeld(proxy, Duration.ofSeconds(5));
-        pooledBefore = proxy.idleBackendConnections();
-        descriptorsBefore = LeakCheck.openDescriptors();
-    }
-
-    /** /endless: 1 GiB, written until the proxy stops taking it; /bytes/N: N bytes; /hold: waits for {@link #release}; /upload: the body's length; else the target. */
-    private void origin(HttpMessage request, InputStream in, OutputStream out, Socket socket) throws IOException {
-        String target = request.target();
-        if (target.equals("/endless") || target.startsWith("/bytes/")) {
-            long length = target.equals("/endless") ? ENDLESS : Long.parseLong(target.substring("/bytes/".length()));
-            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            byte[] block = new byte[64 * 1024];
-            for (long sent = 0; sent < length; sent += block.length) {
-                int n = (int) Math.min(block.length, length - sent);
-                out.write(block, 0, n); // blocks while the proxy does not read; fails once it closed
-                if (target.equals("/endless")) {
-                    endlessWritten.addAndGet(n);
-                }
-            }
-            out.flush();
-        } else if (target.equals("/hold")) {
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            TestBackend.respond(out, 200, target);
-        } else if (target.equals("/upload")) {
-            TestBackend.respond(out, 200, "len=" + request.body().length);
-        } else {
-            TestBackend.respond(out, 200, target);
-        }
-    }
-
-    private int heldInflight() {
-        try {
-            return LeakCheck.held(proxy).inflight();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private String nextTermination() throws InterruptedException {
-        String next = finished.poll(10, TimeUnit.SECONDS);
-        assertThat(next).as("a finished request was reported").isNotNull();
-        return next;
-    }
-
-    /**
-     * Nothing left behind: no buffer, client connection or in-flight request in the proxy, no
-     * request running on the backend, every backend connection still open an idle pooled one, and
-     * the JVM's descriptors back to the baseline (plus two per pooled connection added since).
-     */
-    private void assertNothingLeft() throws Exception {
-        LeakCheck.assertNothingHeld(proxy, Duration.ofSeconds(5));
-        awaitCondition("no request running on the backend", () -> backend.inProgress.get() == 0, 5000);
-        awaitCondition("every open backend connection is an idle pooled one",
-                () -> backend.openConnections() == proxy.idleBackendConnections(), 5000);
-        int addedPooled = Math.max(0, proxy.idleBackendConnections() - pooledBefore);
-        LeakCheck.assertDescriptorsBackTo(descriptorsBefore, 2 * addedPooled, Duration.ofSeconds(5));
-        assertThat(finished).as("no unexpected request records").isEmpty();
-    }
-
-    /** Pooled connections the fault left are clean: uploads over them arrive whole. */
-    private void assertUploadsStillWork() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            try (RawClient client = proxy.client()) {
-                client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n").send(new byte[5000]);
-                assertThat(client.response().bodyText()).isEqualTo("len=5000");
-            }
-            assertThat(nextTermination()).isEqualTo("200 completed");
-        }
-    }
-
-    private Socket socketWithSmallReceiveBuffer() throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(16 * 1024); // before connect, so the window is small from the start
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()), 5000);
-        socket.setSoTimeout(10_000);
-        return socket;
-    }
-
-    /** Reads and discards until EOF or reset; fails if neither comes within {@code millis}. */
-    private static long drainUntilClosed(InputStream in, long millis) throws IOException {
-        long start = System.nanoTime();
-        long total = 0;
-        byte[] buffer = new byte[64 * 1024];
-        while (millisSince(start) < millis) {
-            int n;
-            try {
-                n = in.read(buffer);
-            } catch (SocketTimeoutException e) {
-                break;
-            } catch (IOException reset) {
-                return total;
-            }
-            if (n < 0) {
-                return total;
-            }
-            total += n;
-        }
-        throw new AssertionError("not closed within " + millis + " ms (" + total + " bytes drained)");
-    }
-
-    /**
-     * Sends up to {@code count} body bytes, one every {@code everyMillis}, until the proxy answers or
-     * closes (bounded to 5 s); returns how many went out.
-     */
-    private static int drip(RawClient client, int count, long everyMillis) throws IOException {
-        long start = System.nanoTime();
-        int sent = 0;
-        while (sent < count && client.in.available() == 0 && millisSince(start) < 5000) {
-            try {
-                client.send(new byte[] {'x'});
-            } catch (IOException closed) {
-                break;
-            }
-            sent++;
-            sleep(everyMillis);
-        }
-        return sent;
-    }
-
-    /** RST instead of FIN: SO_LINGER 0, then close. */
-    private static void reset(RawClient client) throws IOException {
-        client.socket.setSoLinger(true, 0);
-        client.close();
-    }
-
-    private static long millisSince(long startNanos) {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void awaitCondition(String what, BooleanSupplier condition, long millis) {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (millisSince(start) > millis) {
-                throw new AssertionError(what + ": not within " + millis + " ms");
-            }
-            sleep(10);
-        }
-    }
-
-    /**
-     * A well-behaved keep-alive client on the same loop (the proxies here have one) asking for
-     * {@code /bystander} every 20 ms while a fault runs: every answer must be right and prompt.
-     */
-    private final class Bystander {
-        private static final long MAX_LATENCY_MILLIS = 1000;
-        private final Thread thread;
-        private final AtomicInteger served = new AtomicInteger();
-        private final AtomicLong maxNanos = new AtomicLong();
-        private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        private volatile boolean stop;
-
-        Bystander() throws IOException {
-            RawClient client = cleanup.track(proxy.client());
-            thread = new Thread(() -> run(client), "bystander");
-            thread.setDaemon(true);
-            thread.start();
-            awaitCondition("the bystander's first answer", () -> served.get() > 0 || !failures.isEmpty(), 5000);
-        }
-
-        private void run(RawClient client) {
-            try (client) {
-                for (int i = 0; i < 10_000 && !stop; i++) {
-                    long start = System.nanoTime();
-                    HttpMessage response = client.get(BYSTANDER);
-                    maxNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
-                    if (response.status() != 200 || !response.bodyText().equals(BYSTANDER)) {
-                        failures.add(response.startLine() + " " + response.bodyText());
-                        return;
-                    }
-                    served.incrementAndGet();
-                    sleep(20);
-                }
-            } catch (IOException e) {
-                failures.add(e.toString());
-            }
-        }
-
-        /** Waits for two more answers, stops it (its connection closes) and asserts it was served throughout. */
-        void assertUnaffected() throws InterruptedException {
-            int before = served.get();
-            awaitCondition("two more bystander answers", () -> served.get() >= before + 2 || !failures.isEmpty(), 5000);
-            stop = true;
-            thread.join(10_000);
-            assertThat(thread.isAlive()).as("the bystander finished").isFalse();
-            assertThat(failures).as("bystander failures").isEmpty();
-            assertThat(served.get()).as("bystander requests served").isGreaterThanOrEqualTo(3);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(maxNanos.get())).as("bystander's slowest answer, ms")
-                    .isLessThan(MAX_LATENCY_MILLIS);
-        }
     }
 }
