@@ -719,6 +719,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
                 if (tls != null && tls.engine().state() != TlsEngine.State.HANDSHAKING && state == State.IDLE) {
                     arm(TimerPurpose.IDLE, idleNanos());
                 } else {
+                    if (tls != null && tls.engine().state() == TlsEngine.State.HANDSHAKING) {
+                        worker.tlsHandshakeFailed(); // a handshake timeout is a failed handshake (the metric says so)
+                    }
                     close();
                 }
             }

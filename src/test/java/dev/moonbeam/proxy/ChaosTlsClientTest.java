@@ -31,6 +31,7 @@ class ChaosTlsClientTest extends ChaosTestBase {
     void aClientThatStopsMidHandshakeIsClosedAtTheHandshakeDeadline() throws Exception {
         start("\"timeouts\": {\"tls_handshake\": \"500ms\"}");
         Bystander bystander = new Bystander();
+        long failuresBefore = handshakeFailures();
         byte[] hello = TlsEndToEndTest.modernClientHello(proxy.port());
         try (Socket socket = TlsEndToEndTest.rawSocket(proxy.port())) {
             long start = System.nanoTime();
@@ -40,6 +41,7 @@ class ChaosTlsClientTest extends ChaosTestBase {
             assertOnlyAnAlert(answer);
         }
         bystander.assertUnaffected();
+        awaitCondition("the timed-out handshake is counted as failed", () -> handshakeFailures() > failuresBefore, 5000);
         assertNothingLeft();
     }
 
