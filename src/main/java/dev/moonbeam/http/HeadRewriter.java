@@ -119,7 +119,9 @@ public final class HeadRewriter {
                     ok = !trust || copyLine(head, i, out);
                     keptHost |= trust;
                 }
-                case OTHER -> ok = listedInConnection(head, i) || copyLine(head, i, out);
+                // RFC 9110 §7.6.1: whatever Connection lists is hop-by-hop, fields we know by name
+                // included; only Host and the framing fields (below) are kept regardless.
+                case OTHER, EXPECT -> ok = listedInConnection(head, i) || copyLine(head, i, out);
                 default -> ok = copyLine(head, i, out);
             }
             if (!ok) {
@@ -177,8 +179,9 @@ public final class HeadRewriter {
             switch (head.name(i)) {
                 case CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, TE -> ok = true;
                 case UPGRADE -> ok = status != 101 || copyLine(head, i, out);
-                case OTHER -> ok = listedInConnection(head, i) || copyLine(head, i, out);
-                default -> ok = copyLine(head, i, out);
+                case OTHER, EXPECT, TRAILER, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST ->
+                        ok = listedInConnection(head, i) || copyLine(head, i, out);
+                default -> ok = copyLine(head, i, out); // Host, Content-Length, Transfer-Encoding: never dropped
             }
             if (!ok) {
                 return false;

@@ -63,6 +63,11 @@ class HeadRewriterTest {
                         "GET /old HTTP/1.0\r\nUser-Agent: x\r\n\r\n",
                         "GET /old HTTP/1.0\r\nUser-Agent: x\r\nX-Forwarded-For: 192.0.2.7\r\n"
                                 + "X-Forwarded-Proto: https\r\nConnection: keep-alive\r\n\r\n"),
+                Arguments.of("a known field listed in Connection is hop-by-hop too (RFC 9110 §7.6.1)", REPLACE,
+                        "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nConnection: Expect, Host, "
+                                + "Content-Length\r\nContent-Length: 1\r\n\r\nx",
+                        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nX-Forwarded-For: 192.0.2.7\r\n"
+                                + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: h\r\n\r\n"),
                 Arguments.of("duplicates kept in order, absolute-form target byte for byte", REPLACE,
                         "GET http://other.example/x HTTP/1.1\r\nHost: h\r\nAccept: a\r\nB: 1\r\nAccept: b\r\n\r\n",
                         "GET http://other.example/x HTTP/1.1\r\nHost: h\r\nAccept: a\r\nB: 1\r\nAccept: b\r\n"
@@ -116,6 +121,10 @@ class HeadRewriterTest {
                                 + "Connection: upgrade\r\n\r\n"),
                 Arguments.of("interim 100 passes without a Connection decision", ka11,
                         "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n"),
+                Arguments.of("known fields listed in Connection are dropped, framing kept", ka11,
+                        "HTTP/1.1 200 OK\r\nConnection: Trailer, Expect, X-Forwarded-For, Content-Length\r\n"
+                                + "Trailer: X-Sum\r\nExpect: x\r\nX-Forwarded-For: 1.2.3.4\r\nContent-Length: 0\r\n\r\n",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
                 Arguments.of("fields listed in Connection are dropped", ka11,
                         "HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: 1\r\nUpgrade: h2\r\nContent-Length: 0\r\n\r\n",
                         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
