@@ -158,6 +158,12 @@ final class TlsStateMachine {
             case OK:
                 return null;
             case BUFFER_UNDERFLOW:
+                if (in.remaining() >= buffers.inBufferSize()) {
+                    // One partial record fills a whole pool buffer: its header promised more than a
+                    // buffer holds (JSSE waits for up to 2^14 + 2048 while handshaking), so it can
+                    // never complete; waiting would leave no room, a readable socket and a spinning loop.
+                    return fail(Failure.RECORD_TOO_LARGE, new SSLException("record larger than a pool buffer"));
+                }
                 return Result.NEED_INPUT; // partial record: the caller keeps the rest in netIn
             case BUFFER_OVERFLOW:
                 if (buffers.hasPlaintext()) {

@@ -280,6 +280,43 @@ abstract class TlsEngineTest {
         assertThat(tls.liveSessions()).isZero();
     }
 
+    /**
+     * A record header announcing more than a pool buffer holds (but under the 2^14 + 2048 that TLS
+     * 1.2 allows, so JSSE just waits for the rest) must fail the connection once the held buffer is
+     * full. Before the fix the engine reported no room and no plaintext forever: the transport read
+     * 0 bytes, the socket stayed readable and the loop spun until a timeout. Found by TlsFuzzTest
+     * (JDK, TLSv1.2, case seed 6657508957995514905); both when handshaking and when open.
+     */
+    @ParameterizedTest(name = "open {0}")
+    @ValueSource(booleans = {false, true})
+    void recordLongerThanAPoolBufferFailsInsteadOfStalling(boolean open) throws Exception {
+        TlsEngine server = newServer();
+        if (open) {
+            completeHandshake(server, newClient("TLSv1.2"));
+        }
+        int length = pool.bufferSize() + 100; // 18,020: over a pool buffer, under 18,432
+        byte[] record = new byte[5 + length];
+        record[0] = (byte) (open ? 23 : 22); // while handshaking: what looks like the start of a long ClientHello
+        record[1] = 3;
+        record[2] = 3;
+        record[3] = (byte) (length >> 8);
+        record[4] = (byte) length;
+        ByteBuffer src = ByteBuffer.wrap(record);
+        for (int i = 0; i < 100 && src.hasRemaining() && server.failure() == null; i++) {
+            int room = server.inboundRoom();
+            assertThat(room > 0 || server.hasPlaintext()).as("no room, nothing to read, no failure: a stall").isTrue();
+            ByteBuffer slice = src.slice();
+            slice.limit(Math.min(Math.min(room, 4096), src.remaining()));
+            server.receive(slice);
+            src.position(src.position() + slice.position());
+        }
+        assertThat(server.failure()).isNotNull();
+        drain(server);
+        assertThat(server.send(ByteBuffer.wrap(REQUEST))).isEqualTo(-1);
+        server.release();
+        assertThat(pool.outstanding()).isZero();
+    }
+
     @Test
     void renegotiationOnTls12IsRefused() throws Exception {
         TlsEngine server = newServer();
