@@ -20,6 +20,13 @@ public final class Timeout {
     long deadlineNanos;
     /** Tie-breaker: equal deadlines fire in the order they were scheduled. */
     long sequence;
+    /**
+     * The deadline and sequence the heap is ordered by: never later than the real ones. A timeout
+     * pushed later (an inactivity timeout re-armed on every read) keeps its old heap place until it
+     * reaches the top, so the common re-arm costs no sift (see {@link Timers#schedule}).
+     */
+    long keyNanos;
+    long keySequence;
     int heapIndex = NOT_SCHEDULED;
 
     public Timeout(Runnable onExpiry) {

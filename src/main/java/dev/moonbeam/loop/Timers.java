@@ -9,6 +9,11 @@ import java.util.Arrays;
  * {@link #schedule}, {@link #cancel} and reschedule are O(log n) and allocate nothing; the backing
  * array only grows (doubling) when more timeouts are scheduled at once than ever before.
  *
+ * <p>Postponing is O(1): most re-arms move an inactivity timeout later (every read or write of
+ * every connection does), so a postponed timeout keeps its heap place, ordered by its old deadline,
+ * and is moved to its real one only when its old deadline passes. Expiry order is exactly that of
+ * the real deadlines; {@link #nanosUntilNext} is never later than the real next deadline.
+ *
  * <p>Why a heap rather than a hashed wheel: deadlines here span 10 ms to minutes, a heap needs no
  * tick or resolution choice, and {@link #nanosUntilNext} is exact, so {@code select} sleeps exactly
  * until the next deadline instead of waking every tick.
@@ -68,6 +73,8 @@ public final class Timers {
         if (t.heapIndex == Timeout.NOT_SCHEDULED) {
             t.deadlineNanos = deadline;
             t.sequence = nextSequence++;
+            t.keyNanos = deadline;
+            t.keySequence = t.sequence;
             if (size == heap.length) {
                 heap = Arrays.copyOf(heap, size * 2);
             }
@@ -80,9 +87,25 @@ public final class Timers {
         checkOwned(t);
         t.deadlineNanos = deadline;
         t.sequence = nextSequence++;
-        // The deadline may move either way; the sift in the wrong direction stops at once.
-        siftUp(t.heapIndex);
-        siftDown(t.heapIndex);
+        if (deadline - t.keyNanos < 0) {
+            // Earlier than its heap place: move it up now. Later: it waits for the top (settleTop).
+            t.keyNanos = deadline;
+            t.keySequence = t.sequence;
+            siftUp(t.heapIndex);
+        }
+    }
+
+    /** Moves postponed timeouts found at the top to their real deadlines until the top is exact. */
+    private void settleTop() {
+        while (size > 0) {
+            Timeout top = heap[0];
+            if (top.keyNanos == top.deadlineNanos && top.keySequence == top.sequence) {
+                return;
+            }
+            top.keyNanos = top.deadlineNanos;
+            top.keySequence = top.sequence;
+            siftDown(0);
+        }
     }
 
     /** Cancels {@code t}; returns false if it was not scheduled (already fired or cancelled). */
@@ -98,13 +121,18 @@ public final class Timers {
     /**
      * Nanoseconds until the earliest deadline: {@code -1} when nothing is scheduled (select may block
      * indefinitely), {@code 0} when a timeout is already due (use {@code selectNow}), else the
-     * positive remaining time.
+     * positive remaining time, or less (see the postponing note on the class).
      */
     public long nanosUntilNext(long nowNanos) {
+        if (size > 0 && heap[0].keyNanos - nowNanos <= 0) {
+            settleTop(); // a postponed timeout's old deadline passed: find what is really due
+        }
         if (size == 0) {
             return -1;
         }
-        long remaining = heap[0].deadlineNanos - nowNanos;
+        // Never after the real next deadline; earlier when a postponed timeout's old deadline comes
+        // first (the loop then wakes to an empty round: one per postponed timeout per period).
+        long remaining = heap[0].keyNanos - nowNanos;
         return remaining <= 0 ? 0 : remaining;
     }
 
@@ -138,8 +166,12 @@ public final class Timers {
         runningNow = nowNanos;
         int ran = 0;
         try {
-            while (size > 0 && heap[0].deadlineNanos - nowNanos <= 0) {
+            while (size > 0 && heap[0].keyNanos - nowNanos <= 0) {
                 Timeout due = heap[0];
+                if (due.keyNanos != due.deadlineNanos || due.keySequence != due.sequence) {
+                    settleTop(); // postponed: not due yet, or due behind others
+                    continue;
+                }
                 removeAt(0);
                 ran++;
                 try {
@@ -235,10 +267,10 @@ public final class Timers {
      * other.
      */
     private static boolean before(Timeout a, Timeout b) {
-        long diff = a.deadlineNanos - b.deadlineNanos;
+        long diff = a.keyNanos - b.keyNanos;
         if (diff != 0) {
             return diff < 0;
         }
-        return a.sequence < b.sequence;
+        return a.keySequence < b.keySequence;
     }
 }

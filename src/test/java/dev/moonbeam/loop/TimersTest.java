@@ -41,7 +41,13 @@ class TimersTest {
                 Arguments.of("a@50 b@5 c@50 d@1", "5 60", "d b | a c"),
                 Arguments.of("a@10 a@30 b@20", "25 35", "b | a"), // reschedule later
                 Arguments.of("a@30 b@20 a@10", "15 35", "a | b"), // reschedule earlier
-                Arguments.of("a@10 b@10 a@10", "10", "b a")); // reschedule moves behind equals
+                Arguments.of("a@10 b@10 a@10", "10", "b a"), // reschedule moves behind equals
+                // Postponed timeouts keep their old heap place until they reach the top:
+                Arguments.of("a@10 b@20 a@40", "15 25 45", " | b | a"),
+                Arguments.of("a@10 b@30 a@30", "30", "b a"), // postponed onto an equal: behind it
+                Arguments.of("a@10 c@30 a@30 b@20", "29 30", "b | c a"),
+                Arguments.of("a@10 a@50 a@20", "15 20", " | a"), // postponed, then earlier again
+                Arguments.of("a@10 a@20 a@30 a@40 b@35", "30 36 40", " | b | a"));
     }
 
     @ParameterizedTest(name = "[{index}] {0} run at {1} -> {2}")
@@ -241,6 +247,74 @@ class TimersTest {
         timers.runExpired(1_000_001);
         assertThat(fired).hasSize((int) expectedCount).doesNotHaveDuplicates();
         assertThat(timers.size()).isZero();
+    }
+
+    /**
+     * Inactivity-timeout traffic: timeouts re-armed later again and again between runs, with many
+     * equal deadlines, some cancelled or moved earlier. Every run must fire exactly what a naive
+     * model says, in (deadline, last-scheduled) order, and nanosUntilNext must never pass the model's.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {11, 12, 13, 14})
+    void postponedTimeoutsFireExactlyAsAModelSays(long seed) {
+        int count = 500;
+        Random random = new Random(seed);
+        Timers timers = new Timers(16);
+        long[] deadline = new long[count];
+        long[] order = new long[count]; // model tie-breaker: when last scheduled
+        Arrays.fill(deadline, -1);
+        List<Integer> fired = new ArrayList<>();
+        Timeout[] timeouts = new Timeout[count];
+        for (int i = 0; i < count; i++) {
+            int id = i;
+            timeouts[i] = new Timeout(() -> fired.add(id));
+        }
+        long tick = 0;
+        long now = 0;
+        for (int round = 0; round < 2_000; round++) {
+            for (int op = 0; op < 20; op++) {
+                int id = random.nextInt(count);
+                int kind = random.nextInt(10);
+                if (kind == 0) {
+                    assertThat(timers.cancel(timeouts[id])).isEqualTo(deadline[id] >= 0);
+                    deadline[id] = -1;
+                } else {
+                    // Mostly later than now by a few coarse steps (ties), sometimes earlier than before.
+                    long at = now + 1 + random.nextInt(kind == 1 ? 3 : 40) * 5L;
+                    timers.schedule(timeouts[id], at);
+                    deadline[id] = at;
+                    order[id] = tick++;
+                }
+            }
+            long expectedNext = -1;
+            for (int i = 0; i < count; i++) {
+                if (deadline[i] >= 0 && (expectedNext < 0 || deadline[i] < expectedNext)) {
+                    expectedNext = deadline[i];
+                }
+            }
+            long untilNext = timers.nanosUntilNext(now);
+            if (expectedNext < 0) {
+                assertThat(untilNext).isEqualTo(-1); // nothing scheduled: block
+            } else {
+                // Never later than the real next deadline (the loop must not oversleep one).
+                assertThat(untilNext).isBetween(0L, Math.max(0, expectedNext - now));
+            }
+            now += 1 + random.nextInt(12);
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if (deadline[i] >= 0 && deadline[i] <= now) {
+                    expected.add(i);
+                }
+            }
+            expected.sort((a, b) -> deadline[a] != deadline[b] ? Long.compare(deadline[a], deadline[b]) : Long.compare(order[a], order[b]));
+            fired.clear();
+            timers.runExpired(now);
+            assertThat(fired).as("round %d at %d", round, now).isEqualTo(expected);
+            for (int id : expected) {
+                deadline[id] = -1;
+            }
+            assertThat(timers.size()).isEqualTo((int) Arrays.stream(deadline).filter(d -> d >= 0).count());
+        }
     }
 
     @Test
