@@ -22,8 +22,8 @@ public final class Timeout {
     long sequence;
     /**
      * The deadline and sequence the heap is ordered by: never later than the real ones. A timeout
-     * pushed later (an inactivity timeout re-armed on every read) keeps its old heap place until it
-     * reaches the top, so the common re-arm costs no sift (see {@link Timers#schedule}).
+     * pushed later (an inactivity timeout re-armed on every read) keeps its old heap place until that
+     * old deadline passes, so the common re-arm costs no sift (see {@link Timers#schedule}).
      */
     long keyNanos;
     long keySequence;
@@ -40,6 +40,11 @@ public final class Timeout {
     /** The deadline last scheduled; meaningful only while {@link #isScheduled()}. */
     public long deadlineNanos() {
         return deadlineNanos;
+    }
+
+    /** True when its heap place is its real deadline (not postponed since it was last placed). */
+    boolean isSettled() {
+        return keyNanos == deadlineNanos && keySequence == sequence;
     }
 
     void fire() {

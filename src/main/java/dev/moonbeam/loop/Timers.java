@@ -15,8 +15,8 @@ import java.util.Arrays;
  * the real deadlines; {@link #nanosUntilNext} is never later than the real next deadline.
  *
  * <p>Why a heap rather than a hashed wheel: deadlines here span 10 ms to minutes, a heap needs no
- * tick or resolution choice, and {@link #nanosUntilNext} is exact, so {@code select} sleeps exactly
- * until the next deadline instead of waking every tick.
+ * tick or resolution choice, and {@link #nanosUntilNext} is known, so {@code select} sleeps until
+ * the next deadline instead of waking every tick.
  *
  * <p>A timeout is expired when {@code deadline - now <= 0}. Typical loop round:
  *
@@ -88,7 +88,7 @@ public final class Timers {
         t.deadlineNanos = deadline;
         t.sequence = nextSequence++;
         if (deadline - t.keyNanos < 0) {
-            // Earlier than its heap place: move it up now. Later: it waits for the top (settleTop).
+            // Earlier than its heap place: move it up now. Later: settleTop moves it once its old deadline passes.
             t.keyNanos = deadline;
             t.keySequence = t.sequence;
             siftUp(t.heapIndex);
@@ -99,7 +99,7 @@ public final class Timers {
     private void settleTop() {
         while (size > 0) {
             Timeout top = heap[0];
-            if (top.keyNanos == top.deadlineNanos && top.keySequence == top.sequence) {
+            if (top.isSettled()) {
                 return;
             }
             top.keyNanos = top.deadlineNanos;
@@ -168,7 +168,7 @@ public final class Timers {
         try {
             while (size > 0 && heap[0].keyNanos - nowNanos <= 0) {
                 Timeout due = heap[0];
-                if (due.keyNanos != due.deadlineNanos || due.keySequence != due.sequence) {
+                if (!due.isSettled()) {
                     settleTop(); // postponed: not due yet, or due behind others
                     continue;
                 }
