@@ -481,14 +481,14 @@ proxy_url() { # proxy_url MODE PATH
 # The proxy's processes: the main PID and its children (nginx workers). A JVM's threads are
 # counted in its own /proc/PID/stat.
 proxy_procs() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null || true; }
-cpu_ticks() { # utime+stime of the proxy's processes, in clock ticks
-  local p total=0 fields
+cpu_ticks() { # "USER KERNEL": utime and stime of the proxy's processes, in clock ticks
+  local p user=0 kernel=0 fields
   for p in $(proxy_procs "$1"); do
     # Field 2 (comm) may contain spaces: cut everything up to ") " first; utime/stime are then fields 12/13.
     fields="$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)" || continue
-    total=$((total + $(echo "$fields" | awk '{print $12 + $13}')))
+    read -r user kernel <<<"$(echo "$fields" | awk -v u="$user" -v k="$kernel" '{print u + $12, k + $13}')"
   done
-  echo "$total"
+  echo "$user $kernel"
 }
 rss_kb() {
   local p total=0 kb
@@ -616,7 +616,9 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
   fi
   c1="$(cpu_ticks "$proxy_pid")"; t1="$(now)"
   wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
-  cpu="$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v w="$wall" 'BEGIN {printf "%.1f", 100 * c / hz / w}')"
+  local user_ticks kernel_ticks
+  read -r user_ticks kernel_ticks <<<"$(awk -v a="$c0" -v b="$c1" 'BEGIN {split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2]}')"
+  cpu="$(awk -v c=$((user_ticks + kernel_ticks)) -v hz="$clk_tck" -v w="$wall" 'BEGIN {printf "%.1f", 100 * c / hz / w}')"
 
   if [ "$tool" = wrk ]; then
     local line
@@ -693,6 +695,10 @@ measure() { # measure PROXY SCENARIO: one measured run against the running proxy
   rps="$(awk -v n="$requests" -v w="$wall" 'BEGIN {printf "%.0f", n / w}')"
   mbps="$(awk -v b="$bytes" -v w="$wall" 'BEGIN {printf "%.2f", b / w / 1048576}')"
   percore="$(awk -v r="$rps" -v c="$cpu" 'BEGIN {if (c > 0.5) printf "%.0f", r / (c / 100); else print "-"}')"
+  # Where a request's CPU goes: user space (proxy code, TLS library) against the kernel (sockets,
+  # epoll). Two proxies with the same kernel share differ only in their own code.
+  note="$(awk -v u="$user_ticks" -v k="$kernel_ticks" -v hz="$clk_tck" -v n="$requests" -v prev="$note" 'BEGIN {
+    printf "%sCPU per request: user %.1f us, kernel %.1f us", (prev == "" ? "" : prev "; "), u / hz * 1e6 / n, k / hz * 1e6 / n }')"
   record "$proxy" "$s" "$requests" "$wall" "$rps" "$mbps" "$p50" "$p99" "$errors" "$cpu" "$percore" \
     "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" ok "$note"
 }
@@ -794,21 +800,26 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
       ok[k]++
       for (c = 6; c <= 13; c++) if ($c != "-" && c != 10 && c != 13) vals[k, c] = vals[k, c] " " $c
       if ($13 != "-" && $13 + 0 > rss[k] + 0) rss[k] = $13
+      if (match($15, /user [0-9.]+ us, kernel [0-9.]+ us/)) {
+        split(substr($15, RSTART, RLENGTH), cpu_split, " ")
+        user_us[k] = user_us[k] " " cpu_split[2]; kernel_us[k] = kernel_us[k] " " cpu_split[5]
+      }
     } else if (!(k in why)) why[k] = $15
     if ($10 != "-") err[k] += $10
   }
   END {
     ns = split(scen, S, " "); np = split(prox, P, " ")
-    print "scenario\tproxy\trounds_ok\trps\trps_per_core\tmbps\tp50_ms\tp99_ms\terrors\tcpu_pct\trss_mb\tnote"
+    print "scenario\tproxy\trounds_ok\trps\trps_per_core\tmbps\tp50_ms\tp99_ms\terrors\tcpu_pct\trss_mb\tnote\tuser_us_per_req\tkernel_us_per_req"
     for (i = 1; i <= ns; i++) for (j = 1; j <= np; j++) {
       k = S[i] SUBSEP P[j]
       if (!(k in runs)) continue
       note = (ok[k] + 0 < runs[k]) ? (runs[k] - ok[k]) " of " runs[k] " round(s) failed: " why[k] : ""
       if (ok[k] + 0 == 0) { printf "%s\t%s\t0/%d\t-\t-\t-\t-\t-\t%d\t-\t-\t%s\n", S[i], P[j], runs[k], err[k], note; continue }
-      printf "%s\t%s\t%d/%d\t%.0f\t%s\t%.2f\t%s\t%s\t%d\t%.1f\t%s\t%s\n", S[i], P[j], ok[k], runs[k],
+      printf "%s\t%s\t%d/%d\t%.0f\t%s\t%.2f\t%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\n", S[i], P[j], ok[k], runs[k],
         median(vals[k, 6]), (vals[k, 12] == "" ? "-" : sprintf("%.0f", median(vals[k, 12]))), median(vals[k, 7]),
         (vals[k, 8] == "" ? "-" : sprintf("%.2f", median(vals[k, 8]))), (vals[k, 9] == "" ? "-" : sprintf("%.2f", median(vals[k, 9]))),
-        err[k], median(vals[k, 11]), (rss[k] == "" ? "-" : rss[k]), note
+        err[k], median(vals[k, 11]), (rss[k] == "" ? "-" : rss[k]), note,
+        (user_us[k] == "" ? "-" : sprintf("%.1f", median(user_us[k]))), (kernel_us[k] == "" ? "-" : sprintf("%.1f", median(kernel_us[k])))
     }
   }' "$runs" >"$summary"
 
@@ -820,8 +831,8 @@ awk -F'\t' -v scen="${scenarios[*]}" -v prox="${proxies[*]}" '
   echo "load average (1/5/15 min) before: $load_start, after: $load_end"
   echo
   awk -F'\t' '
-    NR == 1 { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", "scenario", "proxy", "rounds", "req/s", "req/s/core", "MB/s", "p50 ms", "p99 ms", "errors", "CPU%", "RSS MB"; next }
-    { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+    NR == 1 { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s %17s\n", "scenario", "proxy", "rounds", "req/s", "req/s/core", "MB/s", "p50 ms", "p99 ms", "errors", "CPU%", "RSS MB", "CPU us/req u+k"; next }
+    { printf "%-13s %-14s %6s %9s %10s %8s %8s %8s %7s %6s %8s %17s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ($13 == "-" ? "-" : $13 "+" $14)
       if ($12 != "") notes = notes "  " $1 "/" $2 ": " $12 "\n" }
     END { if (notes != "") printf "\nproblems:\n%s", notes }' "$summary"
   echo
@@ -842,7 +853,7 @@ awk -F'\t' -v cpu="$machine_cpu" -v ncpu="$ncpu" -v kernel="$machine_kernel" -v 
   FNR == 1 { next }
   FILENAME != runsfile {
     split($3, r, "/")
-    printf "%s\n    {\"scenario\": %s, \"proxy\": %s, \"rounds_ok\": %d, \"rounds\": %d, \"rps\": %s, \"rps_per_core\": %s, \"mb_per_s\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"errors\": %d, \"cpu_pct\": %s, \"rss_mb\": %s, \"note\": %s}", (n++ ? "," : ""), q($1), q($2), r[1], r[2], v($4), v($5), v($6), v($7), v($8), $9, v($10), v($11), q($12)
+    printf "%s\n    {\"scenario\": %s, \"proxy\": %s, \"rounds_ok\": %d, \"rounds\": %d, \"rps\": %s, \"rps_per_core\": %s, \"mb_per_s\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"errors\": %d, \"cpu_pct\": %s, \"rss_mb\": %s, \"user_us_per_request\": %s, \"kernel_us_per_request\": %s, \"note\": %s}", (n++ ? "," : ""), q($1), q($2), r[1], r[2], v($4), v($5), v($6), v($7), v($8), $9, v($10), v($11), v($13), v($14), q($12)
     next
   }
   {

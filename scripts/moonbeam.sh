@@ -77,7 +77,11 @@ needs_build() {
 # resident memory under TLS load from ~134 MB to ~90 MB at the same throughput (wrk, 1 thread).
 # The fixed 32 MB young generation is for JSSE's ~2.6 KB of garbage per TLS request: a young
 # collection every ~0.2 s instead of every ~45 ms took the TLS 100 B p99 from ~1.8 to ~1.5 ms.
-default_flags="-Xms48m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
+# The old generation starts at 4 MB (-Xms = young + 4m): ~4 MB is live in it, and every page of its
+# minimum size stays resident once a crowd of connections has passed through it, even after the
+# heap shrinks. With a 16 MB minimum, RSS stayed 14-34% above its baseline after 19,500 idle TLS
+# connections had come and gone; with 4 MB, +8% (docs/benchmarks.md, "TLS soak").
+default_flags="-Xms36m -Xmn32m -Xmx512m -XX:+UseSerialGC -XX:MaxDirectMemorySize=1g -XX:ReservedCodeCacheSize=64m -Xss512k"
 # After a crowd of connections leaves, MoonBeam runs one full collection (HeapTrimmer); these let
 # it shrink the heap back to what is live in one go instead of a quarter per collection.
 default_flags+=" -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
