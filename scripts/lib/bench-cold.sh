@@ -73,7 +73,9 @@ cold_window() {
     --latency -s "$tmp/report.lua" ${extra[@]+"${extra[@]}"} "https://127.0.0.1:$proxy_port/100b" >"$raw" 2>&1 || true
   c1="$(cpu_ticks "$proxy_pid")"; t1="$(now)"
   wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
-  cpu="$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v w="$wall" 'BEGIN {printf "%.1f", 100 * c / hz / w}')"
+  # cpu_ticks prints "USER KERNEL"; the window's CPU share is both together.
+  cpu="$(awk -v c0="$c0" -v c1="$c1" -v hz="$clk_tck" -v w="$wall" \
+    'BEGIN {split(c0, a, " "); split(c1, b, " "); printf "%.1f", 100 * (b[1] + b[2] - a[1] - a[2]) / hz / w}')"
   line="$(grep '^WRKRESULT' "$raw" || true)"
   if [ -z "$line" ]; then
     printf '%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$round" "$current" "$w" "$kind" "$cpu" >>"$cold_runs"
