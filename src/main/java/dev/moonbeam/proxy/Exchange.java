@@ -12,7 +12,6 @@ import dev.moonbeam.http.ResponseParser;
 import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Timeout;
-import dev.moonbeam.observe.RequestRecord;
 import dev.moonbeam.observe.Termination;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -72,9 +71,7 @@ final class Exchange {
     private boolean inflightHeld;
     private boolean awaitingHead;
     private boolean connectFailed;
-    private final RequestRecord record = new RequestRecord();
-    private boolean reported = true;
-    private long sendStartNanos;
+    private final ExchangeReport report;
     /** This exchange's place in the backend queue; null until it first waits. */
     private BackendQueue.Ticket ticket;
     private long queueDeadlineNanos;
@@ -83,6 +80,7 @@ final class Exchange {
 
     Exchange(Worker worker) {
         this.worker = worker;
+        this.report = new ExchangeReport(worker);
     }
 
     /**
@@ -96,11 +94,8 @@ final class Exchange {
             responseParser = new ResponseParser(newSettings.responseLimits());
         }
         settings = newSettings;
-        record.clientAddress = clientAddress;
-        record.tls = newSettings.tls() != null;
-        record.http2 = newClient.http2();
+        report.bind(clientAddress, newSettings.tls() != null, newClient.http2());
         state = State.IDLE;
-        reported = true;
     }
 
     /** True when nothing of a request is in progress, so the exchange may go back to the pool. */
@@ -111,8 +106,7 @@ final class Exchange {
     void unbind() {
         worker.loop().timers().cancel(timeout);
         client = null;
-        record.request = null;
-        record.backend = null;
+        report.unbind();
     }
 
     State state() {
@@ -128,8 +122,7 @@ final class Exchange {
 
     /** The client's request head is complete: choose a backend and queue the rewritten head. */
     void begin() {
-        record.begin(client.parser().head(), System.currentTimeMillis(), System.nanoTime());
-        reported = false;
+        report.begin(client.parser().head());
         method = client.parser().head().method();
         attempts = 0;
         retried = false;
@@ -160,9 +153,8 @@ final class Exchange {
             finish(400, Termination.BAD_REQUEST);
             return;
         }
-        record.status = 301;
-        record.bytesSent = written;
-        report(Termination.COMPLETED);
+        report.answered(301, written);
+        report.end(Termination.COMPLETED);
         requestComplete = true;
         client.responseComplete(true);
     }
@@ -231,8 +223,7 @@ final class Exchange {
         long now = worker.loop().now();
         backend = picked;
         inflightHeld = true;
-        record.backend = picked;
-        sendStartNanos = System.nanoTime();
+        report.sending(picked);
         BackendPool<BackendConnection> pool = worker.pool(backend);
         // A connection that began with a PROXY header speaks for one client only: never shared.
         boolean proxyHeader = picked.spec().sendProxyProtocol();
@@ -313,7 +304,7 @@ final class Exchange {
             queue.timedOut();
             LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
             state = State.IDLE;
-            recordQueueWait();
+            report.queueWaitEnds();
             finish(503, Termination.QUEUE_TIMEOUT);
             client.progress();
         }
@@ -334,18 +325,13 @@ final class Exchange {
             return;
         }
         worker.loop().timers().cancel(timeout);
-        recordQueueWait();
+        report.queueWaitEnds();
         if (!startOn(slot, freshAfterQueue)) {
             attach(slot);
         }
         if (client != null) {
             client.progress();
         }
-    }
-
-    /** The request's time in the queue ends now; counted from the request's start (a retry that queued also counts its first attempt). */
-    private void recordQueueWait() {
-        record.queueNanos = System.nanoTime() - record.startNanos;
     }
 
     /** Brings a grant from the thread that freed the slot to this exchange's loop; one per ticket. */
@@ -361,7 +347,7 @@ final class Exchange {
     /** Leaves the queue when the request ends while waiting (client gone, shutdown). */
     private void leaveQueue() {
         if (state == State.QUEUED) {
-            recordQueueWait(); // its wait counts too
+            report.queueWaitEnds(); // its wait counts too
         }
         if (state == State.QUEUED && ticket != null && !worker.queue().cancel(ticket)) {
             // A slot is on its way to this ticket: onSlotGranted will pass it on. A new request on
@@ -401,9 +387,7 @@ final class Exchange {
             }
             backend.markSucceeded();
             state = State.ACTIVE;
-            long now = System.nanoTime();
-            record.connectNanos = now - sendStartNanos;
-            sendStartNanos = now;
+            report.connected();
             armInactivity();
         }
         client.progress();
@@ -579,7 +563,7 @@ final class Exchange {
                     source.position(start).limit(end);
                     client.writeResponseBody(source);
                     responseBytesRelayed += end - start;
-                    record.bytesSent += end - start;
+                    report.sent(end - start);
                 }
             } finally {
                 source.limit(limit);
@@ -643,10 +627,9 @@ final class Exchange {
                     Termination.BACKEND_INVALID_RESPONSE);
             return false;
         }
-        record.bytesSent += written;
+        report.sent(written);
         if (!responseParser.isInterim()) {
-            record.status = response.statusCode();
-            record.backendHeadNanos = System.nanoTime() - sendStartNanos;
+            report.finalHead(response.statusCode());
             // A final head went out: no retry and no error page from now on. After interim heads
             // only, a 502 or 504 is still a valid final response (RFC 9110 §15.2).
             responseBytesRelayed += 1;
@@ -674,7 +657,7 @@ final class Exchange {
         boolean moved = false;
         if (in != null && in.position() > 0) {
             int count = client.writeTunnel(in);
-            record.bytesSent += count;
+            report.sent(count);
             moved = count > 0;
         }
         if (connection.inputClosed && (connection.in == null || connection.in.position() == 0)) {
@@ -685,7 +668,7 @@ final class Exchange {
     }
 
     private void finishTunnel() {
-        report(Termination.COMPLETED);
+        report.end(Termination.COMPLETED);
         closeConnection();
         releaseInflight(true);
         state = State.IDLE;
@@ -717,7 +700,7 @@ final class Exchange {
         }
         releaseInflight(true);
         state = State.IDLE;
-        report(Termination.COMPLETED);
+        report.end(Termination.COMPLETED);
         client.responseComplete(requestComplete);
     }
 
@@ -753,7 +736,7 @@ final class Exchange {
         } else {
             state = State.IDLE;
             worker.loop().timers().cancel(timeout);
-            report(reason);
+            report.end(reason);
             client.close();
         }
     }
@@ -778,7 +761,7 @@ final class Exchange {
                     closeConnection();
                     releaseInflight(false);
                     state = State.IDLE;
-                    report(reason);
+                    report.end(reason);
                     client.close();
                 } else {
                     // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
@@ -792,7 +775,7 @@ final class Exchange {
                 }
             }
             case TUNNEL -> {
-                report(Termination.COMPLETED);
+                report.end(Termination.COMPLETED);
                 closeConnection();
                 releaseInflight(true);
                 state = State.IDLE;
@@ -842,12 +825,11 @@ final class Exchange {
         state = State.IDLE;
         if (responseBytesRelayed > 0) {
             // Part of a response is out: an error page now would corrupt it.
-            report(reason);
+            report.end(reason);
             client.close();
         } else {
-            record.status = status;
-            record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
-            report(reason);
+            report.errorResponse(status);
+            report.end(reason);
             client.respondAndClose(status);
         }
     }
@@ -858,7 +840,7 @@ final class Exchange {
      * progress (nothing to answer).
      */
     boolean outOfBufferMemory() {
-        if (reported) {
+        if (!report.inProgress()) {
             return false;
         }
         finish(503, Termination.OUT_OF_BUFFER_MEMORY);
@@ -869,18 +851,8 @@ final class Exchange {
     void abortBackend() {
         worker.loop().timers().cancel(timeout);
         leaveQueue();
-        if (!reported) {
-            if (worker.loop().isStopping()) {
-                // The drain time ran out. Logged as 503 unless part of the response went out.
-                if (responseBytesRelayed == 0) {
-                    record.status = 503;
-                }
-                report(Termination.SHUTDOWN);
-            } else {
-                // The client left before its response was complete.
-                record.status = RequestRecord.CLIENT_CLOSED_REQUEST;
-                report(Termination.CLIENT_CLOSED);
-            }
+        if (report.inProgress()) {
+            report.abandoned(responseBytesRelayed != 0);
         }
         if (connection != null) {
             closeConnection();
@@ -891,31 +863,7 @@ final class Exchange {
 
     /** A request refused before any exchange (bad head, head timeout): logged with no request line. */
     void reportRejected(int status) {
-        record.begin(null, System.currentTimeMillis(), System.nanoTime());
-        record.status = status;
-        record.bytesSent = ErrorResponses.supports(status) ? ErrorResponses.length(status) : 0;
-        reported = false;
-        report(Termination.ofRejection(status));
-    }
-
-    /** Tells the listeners once per request; a failing listener never breaks the exchange. */
-    private void report(Termination reason) {
-        if (reported) {
-            return;
-        }
-        reported = true;
-        if (reason != Termination.COMPLETED && worker.loop().isStopping()) {
-            reason = Termination.SHUTDOWN;
-        }
-        long now = System.nanoTime();
-        record.endNanos = now;
-        record.termination = reason;
-        record.backendNanos = record.backend != null ? now - sendStartNanos : -1;
-        try {
-            worker.listener().requestFinished(record);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "request listener failed", e);
-        }
+        report.rejected(status);
     }
 
     private void dropConnection() {
