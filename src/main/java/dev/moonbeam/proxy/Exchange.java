@@ -40,8 +40,6 @@ final class Exchange {
     enum State { IDLE, QUEUED, CONNECTING, ACTIVE, TUNNEL }
 
     private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
-    /** How often a waiting request looks for room that no release announced. */
-    private static final long QUEUE_RECHECK_NANOS = 100_000_000L;
     /**
      * Interim (1xx) responses relayed for one request before the backend counts as broken: real
      * ones are a 100 Continue and a few 103s (Go's client stopped at 5; nginx bounds 103s by its
@@ -72,15 +70,12 @@ final class Exchange {
     private boolean awaitingHead;
     private boolean connectFailed;
     private final ExchangeReport report;
-    /** This exchange's place in the backend queue; null until it first waits. */
-    private BackendQueue.Ticket ticket;
-    private long queueDeadlineNanos;
-    /** A retry that had to wait still wants a new connection when its slot comes. */
-    private boolean freshAfterQueue;
+    private final QueueWait queueWait;
 
     Exchange(Worker worker) {
         this.worker = worker;
         this.report = new ExchangeReport(worker);
+        this.queueWait = new QueueWait(this, worker);
     }
 
     /**
@@ -111,6 +106,27 @@ final class Exchange {
 
     State state() {
         return state;
+    }
+
+    void enter(State next) {
+        state = next;
+    }
+
+    ClientSide client() {
+        return client;
+    }
+
+    ExchangeReport report() {
+        return report;
+    }
+
+    /** Sets the exchange's one timer (its meaning follows from the state) to {@code deadlineNanos}. */
+    void schedule(long deadlineNanos) {
+        worker.loop().timers().schedule(timeout, deadlineNanos);
+    }
+
+    void cancelTimer() {
+        worker.loop().timers().cancel(timeout);
     }
 
     /** True once the whole request body has gone to the backend (or there was none). */
@@ -174,7 +190,6 @@ final class Exchange {
             return;
         }
         BackendQueue queue = worker.queue();
-        freshAfterQueue = freshConnection;
         if (!queue.isEmpty()) {
             if (!worker.routing().current().balancer().anyAvailable(worker.loop().now())) {
                 // Every backend is down: 503 at once, as without a queue; those already waiting
@@ -183,7 +198,7 @@ final class Exchange {
                 return;
             }
             // Others wait already: a slot that frees goes to them first.
-            enqueue(queue);
+            queueWait.enqueue(queue, freshConnection);
             return;
         }
         int limit = Math.max(1, worker.routing().current().backends().size());
@@ -195,7 +210,7 @@ final class Exchange {
             if (picked == null) {
                 if (balancer.anyAvailable(now)) {
                     // Every available backend is at its max_connections.
-                    enqueue(queue);
+                    queueWait.enqueue(queue, freshConnection);
                     return;
                 }
                 break;
@@ -262,97 +277,13 @@ final class Exchange {
         return true;
     }
 
-    // ---- waiting for a backend slot ----
-
-    /** Joins the backend queue, or answers 503 at once when it is full. */
-    private void enqueue(BackendQueue queue) {
-        if (ticket == null) {
-            GrantRelay relay = new GrantRelay();
-            ticket = relay.ticket = new BackendQueue.Ticket(() -> worker.loop().execute(relay));
-        }
-        if (queue.enqueue(ticket) == BackendQueue.Admission.FULL) {
-            LOG.log(System.Logger.Level.DEBUG, "backend queue full: 503");
-            finish(503, Termination.QUEUE_FULL);
-            return;
-        }
-        long now = worker.loop().now();
-        state = State.QUEUED;
-        queueDeadlineNanos = now + queue.timeoutNanos();
-        armQueueTimer(now);
-        queue.dispatch(now); // a slot may have freed between the pick and joining
-    }
-
-    /**
-     * Wakes a waiting request now and then even without a release: a backend coming back up or a
-     * reload raising a limit makes room that no release announces.
-     */
-    private void armQueueTimer(long now) {
-        worker.loop().timers().schedule(timeout, Math.min(queueDeadlineNanos, now + QUEUE_RECHECK_NANOS));
-    }
-
-    private void onQueueTimer() {
-        long now = worker.loop().now();
-        BackendQueue queue = worker.queue();
-        if (now - queueDeadlineNanos < 0) {
-            queue.dispatch(now);
-            if (state == State.QUEUED) {
-                armQueueTimer(now);
-            }
-            return;
-        }
-        if (queue.cancel(ticket)) {
-            queue.timedOut();
-            LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
-            state = State.IDLE;
-            report.queueWaitEnds();
-            finish(503, Termination.QUEUE_TIMEOUT);
-            client.progress();
-        }
-        // Otherwise a slot was granted just now and is on its way: take it.
-    }
-
-    /** A slot was granted to {@code granted} (runs on this loop, posted by whoever freed it). */
-    private void onSlotGranted(BackendQueue.Ticket granted) {
-        BackendQueue queue = worker.queue();
-        Backend slot = queue.claim(granted);
-        if (slot == null) {
-            return;
-        }
-        if (granted != ticket || state != State.QUEUED) {
-            // The request ended while the grant was on its way: pass the slot on.
-            slot.release();
-            queue.dispatch(worker.loop().now());
-            return;
-        }
-        worker.loop().timers().cancel(timeout);
-        report.queueWaitEnds();
-        if (!startOn(slot, freshAfterQueue)) {
+    /** A queued request's slot came: send it there, or on to another backend if connecting failed at once. */
+    void startOnGranted(Backend slot, boolean freshConnection) {
+        if (!startOn(slot, freshConnection)) {
             attach(slot);
         }
         if (client != null) {
             client.progress();
-        }
-    }
-
-    /** Brings a grant from the thread that freed the slot to this exchange's loop; one per ticket. */
-    private final class GrantRelay implements Runnable {
-        BackendQueue.Ticket ticket;
-
-        @Override
-        public void run() {
-            onSlotGranted(ticket);
-        }
-    }
-
-    /** Leaves the queue when the request ends while waiting (client gone, shutdown). */
-    private void leaveQueue() {
-        if (state == State.QUEUED) {
-            report.queueWaitEnds(); // its wait counts too
-        }
-        if (state == State.QUEUED && ticket != null && !worker.queue().cancel(ticket)) {
-            // A slot is on its way to this ticket: onSlotGranted will pass it on. A new request on
-            // this exchange takes a new ticket, so it cannot mistake that grant for its own.
-            ticket = null;
         }
     }
 
@@ -781,7 +712,7 @@ final class Exchange {
                 state = State.IDLE;
                 client.close();
             }
-            case QUEUED -> onQueueTimer();
+            case QUEUED -> queueWait.onTimer();
             case IDLE -> {
                 // A timer that fired after the exchange ended: nothing to do.
             }
@@ -810,7 +741,7 @@ final class Exchange {
     // ---- teardown ----
 
     /** Ends the exchange with an error response to the client, who is then disconnected. */
-    private void finish(int status, Termination reason) {
+    void finish(int status, Termination reason) {
         if (worker.loop().isStopping()) {
             // The loop closes every socket when the drain time runs out: whichever side's close
             // is seen first, the request was cut off by the shutdown.
@@ -850,7 +781,7 @@ final class Exchange {
     /** The client connection is closing: the backend side cannot be reused. */
     void abortBackend() {
         worker.loop().timers().cancel(timeout);
-        leaveQueue();
+        queueWait.leave();
         if (report.inProgress()) {
             report.abandoned(responseBytesRelayed != 0);
         }
