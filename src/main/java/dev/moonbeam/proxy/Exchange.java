@@ -4,17 +4,11 @@ import dev.moonbeam.balance.Backend;
 import dev.moonbeam.balance.BackendPool;
 import dev.moonbeam.balance.BackendQueue;
 import dev.moonbeam.balance.LoadBalancer;
-import dev.moonbeam.http.HeadRewriter;
-import dev.moonbeam.http.HttpHead;
-import dev.moonbeam.http.ParseStatus;
 import dev.moonbeam.http.RequestMethod;
-import dev.moonbeam.http.ResponseParser;
-import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.observe.Termination;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 
 /**
@@ -40,18 +34,10 @@ final class Exchange {
     enum State { IDLE, QUEUED, CONNECTING, ACTIVE, TUNNEL }
 
     private static final System.Logger LOG = System.getLogger(Exchange.class.getName());
-    /**
-     * Interim (1xx) responses relayed for one request before the backend counts as broken: real
-     * ones are a 100 Continue and a few 103s (Go's client stopped at 5; nginx bounds 103s by its
-     * header buffer). Without a bound an endless stream of them kept the exchange, and its
-     * inactivity timeout, alive forever.
-     */
-    static final int MAX_INTERIM_RESPONSES = 32;
 
     private final Worker worker;
     private ClientSide client;
     private ProxySettings settings;
-    private ResponseParser responseParser;
     private final Timeout timeout = new Timeout(this::onTimeout);
     private State state = State.IDLE;
     private Backend backend;
@@ -59,23 +45,21 @@ final class Exchange {
     private RequestMethod method;
     private int attempts;
     private boolean retried;
-    private boolean requestComplete;
-    private long requestBodyForwarded;
-    /** Bytes of the response already handed to the client (head included). */
-    private long responseBytesRelayed;
-    /** Bytes received from the backend for this request. */
-    private long responseBytesReceived;
-    private int interimResponses;
     private boolean inflightHeld;
-    private boolean awaitingHead;
     private boolean connectFailed;
     private final ExchangeReport report;
     private final QueueWait queueWait;
+    private final RequestRelay request;
+    private final ResponseRelay response;
+    private final Tunnel tunnel;
 
     Exchange(Worker worker) {
         this.worker = worker;
         this.report = new ExchangeReport(worker);
         this.queueWait = new QueueWait(this, worker);
+        this.request = new RequestRelay(this, worker);
+        this.response = new ResponseRelay(this, worker);
+        this.tunnel = new Tunnel(this);
     }
 
     /**
@@ -85,9 +69,7 @@ final class Exchange {
      */
     void bind(ClientSide newClient, ProxySettings newSettings, byte[] clientAddress) {
         client = newClient;
-        if (responseParser == null || !newSettings.responseLimits().equals(settings.responseLimits())) {
-            responseParser = new ResponseParser(newSettings.responseLimits());
-        }
+        response.bind(settings, newSettings);
         settings = newSettings;
         report.bind(clientAddress, newSettings.tls() != null, newClient.http2());
         state = State.IDLE;
@@ -131,7 +113,7 @@ final class Exchange {
 
     /** True once the whole request body has gone to the backend (or there was none). */
     boolean requestComplete() {
-        return requestComplete;
+        return request.isComplete();
     }
 
     // ---- starting a request ----
@@ -142,14 +124,9 @@ final class Exchange {
         method = client.parser().head().method();
         attempts = 0;
         retried = false;
-        requestComplete = false;
-        requestBodyForwarded = 0;
-        responseBytesRelayed = 0;
-        responseBytesReceived = 0;
-        interimResponses = 0;
-        awaitingHead = true;
+        request.reset();
+        response.reset(method);
         connectFailed = false;
-        responseParser.expectResponseTo(method);
         if (method == RequestMethod.CONNECT) {
             // Not a forward proxy: CONNECT would tunnel to wherever the client asks.
             finish(501, Termination.BAD_REQUEST);
@@ -171,7 +148,7 @@ final class Exchange {
         }
         report.answered(301, written);
         report.end(Termination.COMPLETED);
-        requestComplete = true;
+        request.markComplete();
         client.responseComplete(true);
     }
 
@@ -262,7 +239,7 @@ final class Exchange {
                     armInactivity();
                 }
             }
-            if (writeRequestHead()) {
+            if (request.writeHead(connection)) {
                 // Bodyless requests complete here, so a quick response finds them complete.
                 forwardRequestBody();
             }
@@ -285,16 +262,6 @@ final class Exchange {
         if (client != null) {
             client.progress();
         }
-    }
-
-    private boolean writeRequestHead() {
-        ByteBuffer out = connection.out();
-        if (HeadRewriter.writeRequest(client.parser().head(), client.forward(), out) != HeadRewriter.Result.WRITTEN) {
-            // Our forwarding fields pushed a head near the limit past one buffer.
-            finish(431, Termination.LIMIT_REACHED);
-            return false;
-        }
-        return true;
     }
 
     private void connectFailed(Throwable cause) {
@@ -348,81 +315,12 @@ final class Exchange {
 
     /** Copies request body bytes from the client's buffer to the backend's, as far as room allows. */
     boolean forwardRequestBody() {
-        if (state == State.QUEUED) {
-            if (client.inputClosed()) {
-                // Gave up while waiting (nginx logs 499; HAProxy's abortonclose): a slot spent on
-                // a client that is gone would be taken from one that is not.
-                client.close();
-            }
-            return false;
-        }
-        // Not while CONNECTING: if that connect fails, the next backend must get the body from its
-        // first byte, so nothing may be taken from the client's buffer until a connection is up.
-        if (requestComplete || connection == null || state != State.ACTIVE) {
-            return false;
-        }
-        ByteBuffer in = client.in();
-        ByteBuffer source = in != null ? in : worker.emptyBuffer();
-        ByteBuffer out = connection.out();
-        if (!out.hasRemaining()) {
-            return false;
-        }
-        source.flip();
-        int limit = source.limit();
-        int start = source.position();
-        ParseStatus status;
-        try {
-            source.limit(Math.min(limit, start + out.remaining()));
-            status = client.parser().parse(source);
-            int end = source.position();
-            if (end > start) {
-                source.position(start).limit(end);
-                out.put(source);
-                requestBodyForwarded += end - start;
-            }
-        } finally {
-            source.limit(limit);
-            source.compact();
-        }
-        switch (status) {
-            case MESSAGE_COMPLETE -> {
-                requestComplete = true;
-                return true;
-            }
-            case BODY -> {
-                return true;
-            }
-            case NEED_MORE -> {
-                if (client.inputClosed() && (in == null || in.position() == 0)) {
-                    // The client vanished mid-upload: the backend must not see a truncated body as whole.
-                    client.close();
-                }
-                return false;
-            }
-            case ERROR -> {
-                // A malformed chunk mid-body: the backend already has part of it, so it cannot be reused.
-                int errorStatus = client.parser().errorStatus();
-                finish(errorStatus, Termination.ofRejection(errorStatus));
-                return true;
-            }
-            default -> throw new IllegalStateException("parser returned " + status + " in a body");
-        }
+        return request.forwardBody();
     }
 
     /** Tunnel mode: everything from the client goes to the backend as is. */
     boolean forwardTunnel() {
-        ByteBuffer in = client.in();
-        if (connection == null || in == null || in.position() == 0) {
-            if (client.inputClosed() && connection != null && !connection.hasPendingOutput()) {
-                // Half-close: pass the client's FIN on and keep relaying the backend's answer
-                // until it closes too (or the tunnel's inactivity timeout ends it).
-                connection.shutdownOutput();
-            }
-            return false;
-        }
-        ByteBuffer out = connection.out();
-        int moved = transfer(in, out);
-        return moved > 0;
+        return tunnel.forward();
     }
 
     // ---- response direction and backend I/O ----
@@ -437,11 +335,11 @@ final class Exchange {
             if (connection.hasPendingOutput()) {
                 moved = connection.flush() > 0;
             }
-            if (!connection.inputClosed && connection.isReadable() && wantsBackendBytes()
+            if (!connection.inputClosed && connection.isReadable() && response.wantsBackendBytes()
                     && (connection.in == null || connection.in.hasRemaining())) {
                 int n = connection.read();
                 if (n > 0) {
-                    responseBytesReceived += n;
+                    response.received(n);
                     moved = true;
                 } else if (n < 0) {
                     moved = true;
@@ -455,184 +353,16 @@ final class Exchange {
             armInactivity();
         }
         if (state == State.TUNNEL) {
-            return relayTunnel() || moved;
+            return tunnel.relay(connection) || moved;
         }
-        return relayResponse() || moved;
+        return response.relay(connection) || moved;
     }
 
-    private boolean relayResponse() {
-        boolean moved = false;
-        for (int guard = 0; guard < 64 && state == State.ACTIVE; guard++) {
-            ByteBuffer in = connection.in;
-            boolean hasInput = in != null && in.position() > 0;
-            if (awaitingHead && !client.readyForResponseHead()) {
-                // A head is written whole; wait until the previous bytes have gone out.
-                return moved;
-            }
-            ParseStatus status;
-            if (!hasInput && connection.inputClosed) {
-                status = responseParser.endOfInput();
-                if (status == ParseStatus.MESSAGE_COMPLETE) {
-                    completeResponse();
-                } else {
-                    backendBroke(new IOException("backend closed the connection before the response was complete"),
-                            Termination.BACKEND_RESET);
-                }
-                return true;
-            }
-            ByteBuffer source = hasInput ? in : worker.emptyBuffer();
-            source.flip();
-            int limit = source.limit();
-            int start = source.position();
-            try {
-                if (!awaitingHead) {
-                    source.limit(Math.min(limit, start + client.responseRoom()));
-                }
-                status = responseParser.parse(source);
-                int end = source.position();
-                if (!awaitingHead && end > start) {
-                    source.position(start).limit(end);
-                    client.writeResponseBody(source);
-                    responseBytesRelayed += end - start;
-                    report.sent(end - start);
-                }
-            } finally {
-                source.limit(limit);
-                source.compact();
-            }
-            switch (status) {
-                case NEED_MORE -> {
-                    if (!connection.inputClosed || client.responseRoom() == 0) {
-                        return moved;
-                    }
-                    // The backend closed: the next pass asks the framing whether that ends the body.
-                }
-                case HEAD_COMPLETE -> {
-                    awaitingHead = false;
-                    moved = true;
-                    if (!writeResponseHead()) {
-                        return true;
-                    }
-                }
-                case BODY -> {
-                    moved = true;
-                    if (client.responseRoom() == 0) {
-                        return true;
-                    }
-                }
-                case MESSAGE_COMPLETE -> {
-                    completeResponse();
-                    return true;
-                }
-                case ERROR -> {
-                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort()
-                            + ": invalid response: " + responseParser.errorReason());
-                    backendBroke(new IOException("invalid response: " + responseParser.errorReason()),
-                            Termination.BACKEND_INVALID_RESPONSE);
-                    return true;
-                }
-                default -> throw new IllegalStateException("response parser returned " + status);
-            }
-        }
-        return moved;
-    }
-
-    /** Writes the response head for the client; handles interim responses and the switch to a tunnel. */
-    private boolean writeResponseHead() {
-        HttpHead request = client.parser().head();
-        HttpHead response = responseParser.head();
-        if (responseParser.isInterim() && ++interimResponses > MAX_INTERIM_RESPONSES) {
-            backendBroke(new IOException("more than " + MAX_INTERIM_RESPONSES + " interim responses"),
-                    Termination.BACKEND_INVALID_RESPONSE);
-            return false;
-        }
-        if (responseParser.isInterim() && request.version() == dev.moonbeam.http.HttpVersion.HTTP_1_0) {
-            // HTTP/1.0 clients do not understand 1xx (RFC 9110 §15.2): swallow it.
-            responseParser.continueAfterInterim();
-            awaitingHead = true;
-            return true;
-        }
-        int written = client.writeResponseHead(request, response);
-        if (written < 0) {
-            backendBroke(new IOException("response head does not fit the client buffer"),
-                    Termination.BACKEND_INVALID_RESPONSE);
-            return false;
-        }
-        report.sent(written);
-        if (!responseParser.isInterim()) {
-            report.finalHead(response.statusCode());
-            // A final head went out: no retry and no error page from now on. After interim heads
-            // only, a 502 or 504 is still a valid final response (RFC 9110 §15.2).
-            responseBytesRelayed += 1;
-        }
-        if (responseParser.isSwitchingProtocols()) {
-            if (!request.isUpgradeRequested()) {
-                backendBroke(new IOException("101 without an upgrade request"), Termination.BACKEND_INVALID_RESPONSE);
-                return false;
-            }
-            state = State.TUNNEL;
-            client.enterTunnel();
-            armInactivity();
-            return false;
-        }
-        if (responseParser.isInterim()) {
-            // e.g. 100 Continue: relayed, and the final response follows for the same request.
-            responseParser.continueAfterInterim();
-            awaitingHead = true;
-        }
-        return true;
-    }
-
-    private boolean relayTunnel() {
-        ByteBuffer in = connection.in;
-        boolean moved = false;
-        if (in != null && in.position() > 0) {
-            int count = client.writeTunnel(in);
-            report.sent(count);
-            moved = count > 0;
-        }
-        if (connection.inputClosed && (connection.in == null || connection.in.position() == 0)) {
-            finishTunnel();
-            return true;
-        }
-        return moved;
-    }
-
-    private void finishTunnel() {
-        report.end(Termination.COMPLETED);
-        closeConnection();
-        releaseInflight(true);
-        state = State.IDLE;
-        worker.loop().timers().cancel(timeout);
-        client.tunnelFinished();
-    }
-
-    /** The response is complete: pool the backend connection if it is clean, then the client goes on. */
-    private void completeResponse() {
-        worker.loop().timers().cancel(timeout);
-        if (!requestComplete) {
-            // The rest of the body may already be buffered; the connection is reusable if so.
-            forwardRequestBody();
-            if (connection == null) {
-                return;
-            }
-        }
-        HttpHead response = responseParser.head();
-        boolean backendReusable = response.isKeepAlive() && requestComplete && !backend.spec().sendProxyProtocol()
-                && !backend.isRetired() // its pool was cleared when it left the routing
-                && !connection.hasPendingOutput()
-                && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
-        BackendConnection done = connection;
-        connection = null;
-        if (backendReusable) {
-            done.release(response.keepAliveTimeoutSeconds());
-        } else {
-            done.close();
-        }
-        releaseInflight(true);
-        state = State.IDLE;
-        report.end(Termination.COMPLETED);
-        client.responseComplete(requestComplete);
+    /** After a 101: the two sockets are joined byte for byte from now on. */
+    void enterTunnel() {
+        state = State.TUNNEL;
+        client.enterTunnel();
+        armInactivity();
     }
 
     /**
@@ -641,7 +371,7 @@ final class Exchange {
      * otherwise a 502 if the client has not seen a response byte yet, else the client connection
      * closes so a truncated response is never passed off as complete.
      */
-    private void backendBroke(Throwable cause, Termination reason) {
+    void backendBroke(Throwable cause, Termination reason) {
         if (connection == null) {
             return;
         }
@@ -650,19 +380,18 @@ final class Exchange {
         closeConnection();
         // A pooled connection the backend closed just as we sent: retried once on a fresh connection,
         // but only when nothing can have been lost and repeating is harmless (RFC 9110 §9.2.2).
-        if (reused && !retried && responseBytesReceived == 0 && requestBodyForwarded == 0 && state == State.ACTIVE
+        if (reused && !retried && !response.anyReceived() && !request.anyBodyForwarded() && state == State.ACTIVE
                 && method.isIdempotent() && !worker.loop().isStopping()) {
             retried = true;
             releaseInflight(false); // a stale keep-alive connection says nothing about the backend's health
             attempts = 0;
-            responseParser.expectResponseTo(method);
-            awaitingHead = true;
+            response.restart(method);
             // Other pooled connections may be just as stale: the retry always connects anew.
             attach(null, true);
             return;
         }
         releaseInflight(false);
-        if (responseBytesRelayed == 0) {
+        if (!response.begun()) {
             finish(502, reason);
         } else {
             state = State.IDLE;
@@ -685,7 +414,7 @@ final class Exchange {
                 client.progress();
             }
             case ACTIVE -> {
-                if (responseBytesRelayed > 0) {
+                if (response.begun()) {
                     // Mid-response: a client that stopped reading holds the bytes back (its buffer
                     // is full); otherwise the backend stopped sending.
                     Termination reason = client.hasUnsentResponse() ? Termination.CLIENT_TIMEOUT : Termination.BACKEND_TIMEOUT;
@@ -696,7 +425,7 @@ final class Exchange {
                     client.close();
                 } else {
                     // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
-                    int status = requestComplete ? 504 : 408;
+                    int status = request.isComplete() ? 504 : 408;
                     LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort() + ": "
                             + (status == 504 ? "response timed out" : "client upload stalled"));
                     closeConnection();
@@ -705,13 +434,7 @@ final class Exchange {
                     client.progress();
                 }
             }
-            case TUNNEL -> {
-                report.end(Termination.COMPLETED);
-                closeConnection();
-                releaseInflight(true);
-                state = State.IDLE;
-                client.close();
-            }
+            case TUNNEL -> tunnel.timedOut();
             case QUEUED -> queueWait.onTimer();
             case IDLE -> {
                 // A timer that fired after the exchange ended: nothing to do.
@@ -731,7 +454,7 @@ final class Exchange {
         if (state == State.QUEUED || state == State.CONNECTING) {
             return true;
         }
-        if (state == State.ACTIVE && !requestComplete) {
+        if (state == State.ACTIVE && !request.isComplete()) {
             LOG.log(System.Logger.Level.DEBUG, "request body not complete within timeouts.client_body: 408");
             finish(408, Termination.CLIENT_TIMEOUT);
         }
@@ -754,7 +477,7 @@ final class Exchange {
         }
         releaseInflight(false);
         state = State.IDLE;
-        if (responseBytesRelayed > 0) {
+        if (response.begun()) {
             // Part of a response is out: an error page now would corrupt it.
             report.end(reason);
             client.close();
@@ -783,7 +506,7 @@ final class Exchange {
         worker.loop().timers().cancel(timeout);
         queueWait.leave();
         if (report.inProgress()) {
-            report.abandoned(responseBytesRelayed != 0);
+            report.abandoned(response.begun());
         }
         if (connection != null) {
             closeConnection();
@@ -806,14 +529,14 @@ final class Exchange {
         worker.loop().timers().cancel(timeout);
     }
 
-    private void closeConnection() {
+    void closeConnection() {
         if (connection != null) {
             connection.close();
             connection = null;
         }
     }
 
-    private void releaseInflight(boolean success) {
+    void releaseInflight(boolean success) {
         if (inflightHeld) {
             inflightHeld = false;
             backend.release();
@@ -834,7 +557,7 @@ final class Exchange {
             return;
         }
         int ops = 0;
-        if (!connection.inputClosed && wantsBackendBytes() && (connection.in == null || connection.in.hasRemaining())) {
+        if (!connection.inputClosed && response.wantsBackendBytes() && (connection.in == null || connection.in.hasRemaining())) {
             ops |= SelectionKey.OP_READ;
         }
         if (connection.hasPendingOutput()) {
@@ -843,23 +566,22 @@ final class Exchange {
         connection.setInterest(ops);
     }
 
-    /**
-     * Whether to read from the backend now: always for a response head (it is not held back by
-     * the client: HTTP/2 does not flow-control HEADERS, RFC 9113 §6.9), else only while the client
-     * side has room. Asking the selector for OP_READ when nothing will be read would wake the loop
-     * over and over for as long as a slow client keeps its window or buffer full.
-     */
-    private boolean wantsBackendBytes() {
-        return awaitingHead || client.responseRoom() > 0;
+    /** Hands a clean backend connection back to the loop's pool for the next request. */
+    void poolConnection(int keepAliveTimeoutSeconds) {
+        BackendConnection done = connection;
+        connection = null;
+        done.release(keepAliveTimeoutSeconds);
     }
 
-    /** Moves as many bytes as fit from {@code from} (fill mode) to {@code to} (fill mode). */
-    private static int transfer(ByteBuffer from, ByteBuffer to) {
-        from.flip();
-        try {
-            return BufferPool.copyWhatFits(from, to);
-        } finally {
-            from.compact();
-        }
+    BackendConnection connection() {
+        return connection;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    RequestRelay request() {
+        return request;
     }
 }

@@ -153,8 +153,8 @@ class ChaosMisbehavingBackendTest {
                                 .repeat(3, Script.of().write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"))
                                 .respond(200, "final"),
                         new Complete(200, "final", true), "completed", 0, 0, PROMPT_MILLIS),
-                new Fault("interim responses up to the bound (" + Exchange.MAX_INTERIM_RESPONSES + "), then the final one",
-                        Script.of().repeat(Exchange.MAX_INTERIM_RESPONSES, Script.of().write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"))
+                new Fault("interim responses up to the bound (" + ResponseRelay.MAX_INTERIM_RESPONSES + "), then the final one",
+                        Script.of().repeat(ResponseRelay.MAX_INTERIM_RESPONSES, Script.of().write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"))
                                 .respond(200, "final"),
                         new Complete(200, "final", true), "completed", 0, 0, PROMPT_MILLIS),
                 new Fault("a flood of interim responses that never ends",
