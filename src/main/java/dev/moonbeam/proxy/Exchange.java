@@ -1,9 +1,7 @@
 package dev.moonbeam.proxy;
 
 import dev.moonbeam.balance.Backend;
-import dev.moonbeam.balance.BackendPool;
 import dev.moonbeam.balance.BackendQueue;
-import dev.moonbeam.balance.LoadBalancer;
 import dev.moonbeam.http.RequestMethod;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.Timeout;
@@ -40,26 +38,25 @@ final class Exchange {
     private ProxySettings settings;
     private final Timeout timeout = new Timeout(this::onTimeout);
     private State state = State.IDLE;
-    private Backend backend;
-    private BackendConnection connection;
     private RequestMethod method;
-    private int attempts;
-    private boolean retried;
-    private boolean inflightHeld;
-    private boolean connectFailed;
+    // The parts, made once per exchange and reused for every request it serves.
     private final ExchangeReport report;
+    private final BackendLink link;
     private final QueueWait queueWait;
     private final RequestRelay request;
     private final ResponseRelay response;
+    private final BackendAttempts attempts;
     private final Tunnel tunnel;
 
     Exchange(Worker worker) {
         this.worker = worker;
         this.report = new ExchangeReport(worker);
+        this.link = new BackendLink(this, worker);
         this.queueWait = new QueueWait(this, worker);
-        this.request = new RequestRelay(this, worker);
-        this.response = new ResponseRelay(this, worker);
-        this.tunnel = new Tunnel(this);
+        this.request = new RequestRelay(this, worker, link);
+        this.response = new ResponseRelay(this, worker, link);
+        this.attempts = new BackendAttempts(this, worker, link, queueWait, response);
+        this.tunnel = new Tunnel(this, link);
     }
 
     /**
@@ -77,7 +74,7 @@ final class Exchange {
 
     /** True when nothing of a request is in progress, so the exchange may go back to the pool. */
     boolean isIdle() {
-        return state == State.IDLE && connection == null && !inflightHeld;
+        return state == State.IDLE && link.connection() == null && !link.holdsSlot();
     }
 
     void unbind() {
@@ -98,8 +95,16 @@ final class Exchange {
         return client;
     }
 
+    RequestMethod method() {
+        return method;
+    }
+
     ExchangeReport report() {
         return report;
+    }
+
+    RequestRelay request() {
+        return request;
     }
 
     /** Sets the exchange's one timer (its meaning follows from the state) to {@code deadlineNanos}. */
@@ -122,11 +127,9 @@ final class Exchange {
     void begin() {
         report.begin(client.parser().head());
         method = client.parser().head().method();
-        attempts = 0;
-        retried = false;
+        attempts.reset();
         request.reset();
         response.reset(method);
-        connectFailed = false;
         if (method == RequestMethod.CONNECT) {
             // Not a forward proxy: CONNECT would tunnel to wherever the client asks.
             finish(501, Termination.BAD_REQUEST);
@@ -136,7 +139,7 @@ final class Exchange {
             redirectToHttps();
             return;
         }
-        attach(null);
+        attempts.attach(null);
     }
 
     /** The plain listener only redirects: a 301 to the same host and target over HTTPS. */
@@ -153,98 +156,28 @@ final class Exchange {
     }
 
     /**
-     * Picks a live backend (other than {@code avoid} when another is available), takes a pooled
-     * connection to it or starts a new one, and queues the request head. Answers 503 when no
-     * backend is available.
-     */
-    private void attach(Backend avoid) {
-        attach(avoid, false);
-    }
-
-    private void attach(Backend avoid, boolean freshConnection) {
-        if (worker.loop().isStopping()) {
-            finish(503, Termination.SHUTDOWN);
-            return;
-        }
-        BackendQueue queue = worker.queue();
-        if (!queue.isEmpty()) {
-            if (!worker.routing().current().balancer().anyAvailable(worker.loop().now())) {
-                // Every backend is down: 503 at once, as without a queue; those already waiting
-                // keep their place for a backend that comes back.
-                finish(503, Termination.NO_BACKEND);
-                return;
-            }
-            // Others wait already: a slot that frees goes to them first.
-            queueWait.enqueue(queue, freshConnection);
-            return;
-        }
-        int limit = Math.max(1, worker.routing().current().backends().size());
-        while (attempts < limit) {
-            attempts++;
-            long now = worker.loop().now();
-            LoadBalancer balancer = worker.routing().current().balancer();
-            Backend picked = balancer.acquire(now, avoid);
-            if (picked == null) {
-                if (balancer.anyAvailable(now)) {
-                    // Every available backend is at its max_connections.
-                    queueWait.enqueue(queue, freshConnection);
-                    return;
-                }
-                break;
-            }
-            if (startOn(picked, freshConnection)) {
-                return;
-            }
-            avoid = picked;
-        }
-        // None available at all: 503 at once. Some tried and refused: 502, as nginx answers.
-        if (connectFailed) {
-            finish(502, Termination.BACKEND_CONNECT_FAILED);
-        } else {
-            finish(503, Termination.NO_BACKEND);
-        }
-    }
-
-    /**
      * Sends the request to {@code picked}, on which a slot is already taken for it: a pooled
      * connection or a new one.
      *
      * @return false when connecting failed at once (the slot is given back; try another)
      */
-    private boolean startOn(Backend picked, boolean freshConnection) {
+    boolean startOn(Backend picked, boolean freshConnection) {
         long now = worker.loop().now();
-        backend = picked;
-        inflightHeld = true;
         report.sending(picked);
-        BackendPool<BackendConnection> pool = worker.pool(backend);
-        // A connection that began with a PROXY header speaks for one client only: never shared.
-        boolean proxyHeader = picked.spec().sendProxyProtocol();
-        BackendConnection pooled = freshConnection || proxyHeader ? null : pool.poll(now, BackendConnection::close);
         try {
-            if (pooled != null) {
-                pooled.adopt(this);
-                connection = pooled;
+            if (link.open(picked, freshConnection, client, now)) {
+                state = State.CONNECTING;
+                worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
+            } else {
                 state = State.ACTIVE;
                 armInactivity();
-            } else {
-                connection = BackendConnection.connect(worker, backend, this);
-                if (proxyHeader) {
-                    ProxyProtocol.writeV2(client.client(), client.local(), connection.out());
-                }
-                if (connection.isConnecting()) {
-                    state = State.CONNECTING;
-                    worker.loop().timers().schedule(timeout, now + settings.backendConnectNanos());
-                } else {
-                    state = State.ACTIVE;
-                    armInactivity();
-                }
             }
-            if (request.writeHead(connection)) {
+            if (request.writeHead(link.connection())) {
                 // Bodyless requests complete here, so a quick response finds them complete.
                 forwardRequestBody();
             }
         } catch (IOException e) {
-            connectFailed(e);
+            attempts.connectFailed(e);
             return false;
         } catch (BufferPool.Exhausted e) {
             // No buffer for the request head: our shortage, not the backend's (not marked failed).
@@ -257,33 +190,25 @@ final class Exchange {
     /** A queued request's slot came: send it there, or on to another backend if connecting failed at once. */
     void startOnGranted(Backend slot, boolean freshConnection) {
         if (!startOn(slot, freshConnection)) {
-            attach(slot);
+            attempts.attach(slot);
         }
         if (client != null) {
             client.progress();
         }
     }
 
-    private void connectFailed(Throwable cause) {
-        LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort() + ": connect failed: " + cause);
-        backend.markFailed(worker.loop().now());
-        connectFailed = true;
-        dropConnection();
-    }
-
     /** The backend's socket is ready: complete a connect, then let the client connection move bytes. */
     void onBackendReady(int readyOps) {
         if (state == State.CONNECTING && (readyOps & SelectionKey.OP_CONNECT) != 0) {
             try {
-                if (!connection.finishConnect()) {
+                if (!link.finishConnect()) {
                     return;
                 }
             } catch (IOException e) {
-                retryElsewhere(e);
+                attempts.retryElsewhere(e);
                 client.progress();
                 return;
             }
-            backend.markSucceeded();
             state = State.ACTIVE;
             report.connected();
             armInactivity();
@@ -291,18 +216,11 @@ final class Exchange {
         client.progress();
     }
 
-    /** Connect failed or timed out: mark the backend and try another; nothing was sent yet. */
-    private void retryElsewhere(Throwable cause) {
-        Backend failed = backend;
-        connectFailed(cause);
-        attach(failed);
-    }
-
     /** An I/O error on the backend socket outside {@link #pump}. */
     void onBackendFailure(Throwable cause) {
         ClientSide owner = client; // backendBroke may end the exchange and unbind it
         if (state == State.CONNECTING) {
-            retryElsewhere(cause);
+            attempts.retryElsewhere(cause);
         } else {
             backendBroke(cause, Termination.BACKEND_RESET);
         }
@@ -327,6 +245,7 @@ final class Exchange {
 
     /** Flushes, reads and parses on the backend side as far as possible; true if anything moved. */
     boolean pump() {
+        BackendConnection connection = link.connection();
         if (connection == null || state == State.CONNECTING || state == State.IDLE) {
             return false;
         }
@@ -372,25 +291,17 @@ final class Exchange {
      * closes so a truncated response is never passed off as complete.
      */
     void backendBroke(Throwable cause, Termination reason) {
+        BackendConnection connection = link.connection();
         if (connection == null) {
             return;
         }
         boolean reused = connection.isReused();
-        LOG.log(System.Logger.Level.DEBUG, () -> "backend " + backend.spec().hostPort() + " failed: " + cause);
-        closeConnection();
-        // A pooled connection the backend closed just as we sent: retried once on a fresh connection,
-        // but only when nothing can have been lost and repeating is harmless (RFC 9110 §9.2.2).
-        if (reused && !retried && !response.anyReceived() && !request.anyBodyForwarded() && state == State.ACTIVE
-                && method.isIdempotent() && !worker.loop().isStopping()) {
-            retried = true;
-            releaseInflight(false); // a stale keep-alive connection says nothing about the backend's health
-            attempts = 0;
-            response.restart(method);
-            // Other pooled connections may be just as stale: the retry always connects anew.
-            attach(null, true);
+        LOG.log(System.Logger.Level.DEBUG, () -> "backend " + link.backend().spec().hostPort() + " failed: " + cause);
+        link.close();
+        if (attempts.retryStale(reused, !response.anyReceived() && !request.anyBodyForwarded())) {
             return;
         }
-        releaseInflight(false);
+        link.releaseInflight(false);
         if (!response.begun()) {
             finish(502, reason);
         } else {
@@ -410,7 +321,7 @@ final class Exchange {
     private void onTimeout() {
         switch (state) {
             case CONNECTING -> {
-                retryElsewhere(new IOException("connect timed out"));
+                attempts.retryElsewhere(new IOException("connect timed out"));
                 client.progress();
             }
             case ACTIVE -> {
@@ -418,18 +329,18 @@ final class Exchange {
                     // Mid-response: a client that stopped reading holds the bytes back (its buffer
                     // is full); otherwise the backend stopped sending.
                     Termination reason = client.hasUnsentResponse() ? Termination.CLIENT_TIMEOUT : Termination.BACKEND_TIMEOUT;
-                    closeConnection();
-                    releaseInflight(false);
+                    link.close();
+                    link.releaseInflight(false);
                     state = State.IDLE;
                     report.end(reason);
                     client.close();
                 } else {
                     // Waiting on the client's body is the client's fault (408); waiting on the response is the backend's (504).
                     int status = request.isComplete() ? 504 : 408;
-                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + backend.spec().hostPort() + ": "
+                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + link.backend().spec().hostPort() + ": "
                             + (status == 504 ? "response timed out" : "client upload stalled"));
-                    closeConnection();
-                    releaseInflight(false);
+                    link.close();
+                    link.releaseInflight(false);
                     finish(status, status == 504 ? Termination.BACKEND_TIMEOUT : Termination.CLIENT_TIMEOUT);
                     client.progress();
                 }
@@ -472,10 +383,8 @@ final class Exchange {
             reason = Termination.SHUTDOWN;
         }
         worker.loop().timers().cancel(timeout);
-        if (connection != null) {
-            closeConnection();
-        }
-        releaseInflight(false);
+        link.close();
+        link.releaseInflight(false);
         state = State.IDLE;
         if (response.begun()) {
             // Part of a response is out: an error page now would corrupt it.
@@ -508,10 +417,8 @@ final class Exchange {
         if (report.inProgress()) {
             report.abandoned(response.begun());
         }
-        if (connection != null) {
-            closeConnection();
-        }
-        releaseInflight(false);
+        link.close();
+        link.releaseInflight(false);
         state = State.IDLE;
     }
 
@@ -520,35 +427,16 @@ final class Exchange {
         report.rejected(status);
     }
 
-    private void dropConnection() {
-        if (connection != null) {
-            connection.close();
-            connection = null;
-        }
-        releaseInflight(false);
+    /** Drops the connection and the slot after a failed connect. */
+    void dropConnection() {
+        link.close();
+        link.releaseInflight(false);
         worker.loop().timers().cancel(timeout);
-    }
-
-    void closeConnection() {
-        if (connection != null) {
-            connection.close();
-            connection = null;
-        }
-    }
-
-    void releaseInflight(boolean success) {
-        if (inflightHeld) {
-            inflightHeld = false;
-            backend.release();
-            if (success) {
-                backend.markSucceeded();
-            }
-            worker.queue().dispatch(worker.loop().now()); // the freed slot goes to the oldest waiter
-        }
     }
 
     /** Sets the backend socket's interest ops for what the exchange waits on. */
     void updateInterest() {
+        BackendConnection connection = link.connection();
         if (connection == null) {
             return;
         }
@@ -564,24 +452,5 @@ final class Exchange {
             ops |= SelectionKey.OP_WRITE;
         }
         connection.setInterest(ops);
-    }
-
-    /** Hands a clean backend connection back to the loop's pool for the next request. */
-    void poolConnection(int keepAliveTimeoutSeconds) {
-        BackendConnection done = connection;
-        connection = null;
-        done.release(keepAliveTimeoutSeconds);
-    }
-
-    BackendConnection connection() {
-        return connection;
-    }
-
-    Backend backend() {
-        return backend;
-    }
-
-    RequestRelay request() {
-        return request;
     }
 }

@@ -13,12 +13,14 @@ import java.nio.ByteBuffer;
 final class RequestRelay {
     private final Exchange exchange;
     private final Worker worker;
+    private final BackendLink link;
     private boolean complete;
     private long bodyForwarded;
 
-    RequestRelay(Exchange exchange, Worker worker) {
+    RequestRelay(Exchange exchange, Worker worker, BackendLink link) {
         this.exchange = exchange;
         this.worker = worker;
+        this.link = link;
     }
 
     /** A new request: nothing of it has gone to a backend yet. */
@@ -65,7 +67,7 @@ final class RequestRelay {
             }
             return false;
         }
-        BackendConnection connection = exchange.connection();
+        BackendConnection connection = link.connection();
         // Not while CONNECTING: if that connect fails, the next backend must get the body from its
         // first byte, so nothing may be taken from the client's buffer until a connection is up.
         if (complete || connection == null || state != Exchange.State.ACTIVE) {

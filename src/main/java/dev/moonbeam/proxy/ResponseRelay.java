@@ -30,6 +30,7 @@ final class ResponseRelay {
 
     private final Exchange exchange;
     private final Worker worker;
+    private final BackendLink link;
     private ResponseParser parser;
     /** Bytes of the response already handed to the client (head included). */
     private long bytesRelayed;
@@ -38,9 +39,10 @@ final class ResponseRelay {
     private int interimResponses;
     private boolean awaitingHead;
 
-    ResponseRelay(Exchange exchange, Worker worker) {
+    ResponseRelay(Exchange exchange, Worker worker, BackendLink link) {
         this.exchange = exchange;
         this.worker = worker;
+        this.link = link;
     }
 
     /** The exchange serves a connection with {@code next} settings; a parser is kept while the limits stay the same. */
@@ -156,7 +158,7 @@ final class ResponseRelay {
                     return true;
                 }
                 case ERROR -> {
-                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + exchange.backend().spec().hostPort()
+                    LOG.log(System.Logger.Level.WARNING, () -> "backend " + link.backend().spec().hostPort()
                             + ": invalid response: " + parser.errorReason());
                     exchange.backendBroke(new IOException("invalid response: " + parser.errorReason()),
                             Termination.BACKEND_INVALID_RESPONSE);
@@ -220,23 +222,23 @@ final class ResponseRelay {
         if (!request.isComplete()) {
             // The rest of the body may already be buffered; the connection is reusable if so.
             request.forwardBody();
-            if (exchange.connection() == null) {
+            if (link.connection() == null) {
                 return;
             }
         }
         HttpHead response = parser.head();
-        BackendConnection connection = exchange.connection();
-        Backend backend = exchange.backend();
+        BackendConnection connection = link.connection();
+        Backend backend = link.backend();
         boolean backendReusable = response.isKeepAlive() && request.isComplete() && !backend.spec().sendProxyProtocol()
                 && !backend.isRetired() // its pool was cleared when it left the routing
                 && !connection.hasPendingOutput()
                 && !connection.inputClosed && (connection.in == null || connection.in.position() == 0);
         if (backendReusable) {
-            exchange.poolConnection(response.keepAliveTimeoutSeconds());
+            link.pool(response.keepAliveTimeoutSeconds());
         } else {
-            exchange.closeConnection();
+            link.close();
         }
-        exchange.releaseInflight(true);
+        link.releaseInflight(true);
         exchange.enter(Exchange.State.IDLE);
         exchange.report().end(Termination.COMPLETED);
         exchange.client().responseComplete(request.isComplete());

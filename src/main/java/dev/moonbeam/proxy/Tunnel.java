@@ -11,15 +11,17 @@ import java.nio.ByteBuffer;
  */
 final class Tunnel {
     private final Exchange exchange;
+    private final BackendLink link;
 
-    Tunnel(Exchange exchange) {
+    Tunnel(Exchange exchange, BackendLink link) {
         this.exchange = exchange;
+        this.link = link;
     }
 
     /** Everything from the client goes to the backend as is. */
     boolean forward() {
         ClientSide client = exchange.client();
-        BackendConnection connection = exchange.connection();
+        BackendConnection connection = link.connection();
         ByteBuffer in = client.in();
         if (connection == null || in == null || in.position() == 0) {
             if (client.inputClosed() && connection != null && !connection.hasPendingOutput()) {
@@ -52,8 +54,8 @@ final class Tunnel {
 
     private void finish() {
         exchange.report().end(Termination.COMPLETED);
-        exchange.closeConnection();
-        exchange.releaseInflight(true);
+        link.close();
+        link.releaseInflight(true);
         exchange.enter(Exchange.State.IDLE);
         exchange.cancelTimer();
         exchange.client().tunnelFinished();
@@ -62,8 +64,8 @@ final class Tunnel {
     /** Nothing moved either way for the inactivity timeout: the tunnel ends. */
     void timedOut() {
         exchange.report().end(Termination.COMPLETED);
-        exchange.closeConnection();
-        exchange.releaseInflight(true);
+        link.close();
+        link.releaseInflight(true);
         exchange.enter(Exchange.State.IDLE);
         exchange.client().close();
     }
