@@ -1,21 +1,15 @@
 package dev.moonbeam.proxy;
 
 import dev.moonbeam.http.BodyKind;
-import dev.moonbeam.http.ErrorResponses;
 import dev.moonbeam.http.ForwardContext;
 import dev.moonbeam.http.HeadRewriter;
 import dev.moonbeam.http.HttpHead;
-import dev.moonbeam.http.ParseStatus;
-import dev.moonbeam.http.RedirectResponse;
 import dev.moonbeam.http.RequestParser;
 import dev.moonbeam.loop.BufferPool;
 import dev.moonbeam.loop.IoHandler;
 import dev.moonbeam.loop.PlainTransport;
 import dev.moonbeam.loop.PrereadChannel;
-import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.loop.Transport;
-import dev.moonbeam.tls.TlsEngine;
-import dev.moonbeam.tls.TlsTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -45,65 +39,37 @@ import java.nio.channels.SocketChannel;
  * </ul>
  *
  * <p>Everything happens in {@link #progress()}, which moves bytes as far as they can go in every
- * direction and then sets the interest ops for what it waits on. Loop-owned.
+ * direction and then sets the interest ops for what it waits on. Its parts, made once per
+ * connection: {@link ClientInput} and {@link ClientOutput} (the two directions' buffers),
+ * {@link ClientTls} (TLS only), {@link ClientTimeouts} (the timer) and {@link Http1Requests} (the
+ * requests and their exchanges). Loop-owned.
  */
 final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     enum State { IDLE, READING_HEAD, EXCHANGE, TUNNEL, CLOSING, CLOSED, HANDED_OVER }
 
-    private enum TimerPurpose { HANDSHAKE, IDLE, HEAD, BODY, CLOSING }
-
-    /** How long an idle keep-alive connection stays open once draining starts (see drain()). */
-    private static final long DRAIN_IDLE_GRACE_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
     /** Passes of {@link #progress()} per event: enough to move a buffer each way a few times, bounded for fairness. */
     private static final int MAX_ROUNDS = 16;
-    /** How long a final response may take to drain, and the client to close, before we close regardless. */
-    private static final long CLOSING_GRACE_NANOS = 5_000_000_000L;
-    private static final byte[] HTTP2_PREFACE =
-            dev.moonbeam.h2.FrameReader.PREFACE.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final Worker worker;
     private final SocketChannel channel;
     private final SelectionKey key;
     private final Transport transport;
-    private final TlsTransport tls;
+    /** Null for a plain connection. */
+    private final ClientTls tls;
     private final ProxySettings settings;
-    /** Held only while a request is in progress; idle connections give them back to the worker. */
-    private RequestParser parser;
-    private Exchange exchange;
     private final ForwardContext forward;
     private final InetSocketAddress client;
     /** Null unless a PROXY header named it; see {@link #local()}. */
     private final InetSocketAddress local;
-    /** Bytes read past a PROXY header, served before the socket's; null without one. */
-    private final PrereadChannel readAhead;
-    private final Timeout timeout = new Timeout(this::onTimeout);
+    private final ClientInput input;
+    private final ClientOutput output;
+    private final ClientTimeouts timeouts;
+    private final Http1Requests requests;
     /** Bound once, so re-running progress allocates nothing. */
     private final Runnable progressTask = this::progress;
-    /** The client's address as text, copied once per connection for the exchange's records. */
-    private final byte[] clientAddress;
-    private TimerPurpose timerPurpose;
-    private long idleSinceNanos;
     private State state = State.IDLE;
-    private ByteBuffer in;
-    private ByteBuffer out;
-    private boolean inputClosed;
-    private boolean outputShutdown;
-    /** False once a read came back short: the socket is drained until the selector says otherwise. */
-    private boolean socketReadable = true;
     private int interestOps = SelectionKey.OP_READ;
-    /** The last response head (or redirect) told the client this connection closes after it. */
-    private boolean closeAfterResponse;
-    /**
-     * The response being relayed ends when the connection closes (no length, not chunked): if the
-     * exchange ends it early, the close must be a reset, or the client would take a FIN for the
-     * end of a whole body.
-     */
-    private boolean closeDelimitedResponse;
-    /** A request was parsed on this connection: only a connection's first bytes can be the HTTP/2 preface. */
-    private boolean anyRequest;
-    /** The negotiated ALPN protocol was looked at (once, after the handshake). */
-    private boolean alpnChecked;
 
     /**
      * @param client    the client's address: the peer's, or the one a PROXY header carried
@@ -119,21 +85,20 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         this.local = local;
         this.forward = ForwardContext.of(client.getAddress().getHostAddress(), settings.scheme(),
                 settings.forwardedHeadersFrom(client.getAddress()));
-        this.clientAddress = forward.clientAddress();
-        this.readAhead = readAhead != null ? new PrereadChannel(readAhead, channel) : null;
-        ByteChannel io = this.readAhead != null ? this.readAhead : channel;
+        PrereadChannel preread = readAhead != null ? new PrereadChannel(readAhead, channel) : null;
+        ByteChannel io = preread != null ? preread : channel;
         if (settings.tls() != null) {
-            long deadline = worker.loop().now() + settings.tlsHandshakeNanos();
-            boolean direct = settings.tls().directBuffers();
-            TlsEngine engine = new TlsEngine(settings.tls().newSession(), worker.tlsBuffers(direct),
-                    worker.tlsOutBuffers(direct), deadline,
-                    worker.handshakeTasks(), this::handshakeTasksDone);
-            this.tls = new TlsTransport(io, engine, worker.scratch(direct));
-            this.transport = tls;
+            this.tls = new ClientTls(worker, io, settings, this::handshakeTasksDone);
+            this.transport = tls.transport();
         } else {
             this.tls = null;
             this.transport = new PlainTransport(io);
         }
+        this.input = new ClientInput(worker, transport, tls, preread);
+        this.output = new ClientOutput(worker, transport);
+        this.timeouts = new ClientTimeouts(this, worker, settings, tls);
+        this.requests = new Http1Requests(this, worker, settings, timeouts, forward.clientAddress(),
+                tls == null && settings.http2Cleartext());
         try {
             this.key = worker.loop().register(channel, interestOps, this);
         } catch (IOException | RuntimeException e) {
@@ -155,9 +120,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         ClientConnection connection = new ClientConnection(worker, channel, settings, client, local, readAhead);
         worker.clientOpened();
         if (connection.tls != null) {
-            connection.arm(TimerPurpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());
+            connection.timeouts.arm(ClientTimeouts.Purpose.HANDSHAKE, connection.settings.tlsHandshakeNanos());
         } else {
-            connection.arm(TimerPurpose.IDLE, connection.idleNanos());
+            connection.timeouts.armIdle();
         }
         if (readAhead != null) {
             // Those bytes left the socket: no event will announce them. A failure here is the
@@ -175,7 +140,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
 
     @Override
     public RequestParser parser() {
-        return parser;
+        return requests.parser();
     }
 
     @Override
@@ -201,21 +166,29 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         return state;
     }
 
+    void enter(State next) {
+        state = next;
+    }
+
+    Http1Requests requests() {
+        return requests;
+    }
+
     @Override
     public ByteBuffer in() {
-        return in;
+        return input.buffer();
     }
 
     @Override
     public boolean inputClosed() {
-        return inputClosed;
+        return input.closed();
     }
 
     // ---- the response, from the Exchange ----
 
     @Override
     public boolean readyForResponseHead() {
-        return !hasPendingOutput();
+        return !output.hasPending();
     }
 
     @Override
@@ -225,62 +198,43 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         // early): the connection closes after it (responseComplete), since the rest of the body is
         // not a next request, and a head promising keep-alive sent the client's next request into
         // the close.
-        HeadRewriter.ClientPersistence persistence = worker.isDraining() || !exchange.requestComplete()
+        HeadRewriter.ClientPersistence persistence = worker.isDraining() || !requests.exchange().requestComplete()
                 ? HeadRewriter.ClientPersistence.CLOSE : HeadRewriter.ClientPersistence.KEEP_ALIVE_IF_ALLOWED;
-        ByteBuffer target = out();
-        int before = target.position();
-        if (HeadRewriter.writeResponse(request, response, persistence, target) != HeadRewriter.Result.WRITTEN) {
-            return -1;
-        }
-        closeAfterResponse = persistence == HeadRewriter.ClientPersistence.CLOSE
-                || !HeadRewriter.clientKeepAlive(request, response);
-        closeDelimitedResponse = response.bodyKind() == BodyKind.UNTIL_CLOSE;
-        return target.position() - before;
+        return output.writeHead(request, response, persistence);
     }
 
     @Override
     public int responseRoom() {
-        return outRoom();
+        return output.room();
     }
 
     @Override
     public void writeResponseBody(ByteBuffer source) {
-        out().put(source); // HTTP/1.1 relays the backend's framing as it is
+        output.writeBody(source);
     }
 
     @Override
     public int writeRedirect(int httpsPort) {
-        HttpHead head = parser.head();
+        HttpHead head = requests.parser().head();
         // A request body would have to be read and thrown away first; closing is simpler and rare.
         boolean close = !head.isKeepAlive() || head.bodyKind() != BodyKind.NONE || worker.isDraining();
-        ByteBuffer target = out();
-        int before = target.position();
-        if (!RedirectResponse.write(head, httpsPort, close, target)) {
-            return -1;
-        }
-        closeAfterResponse = close;
-        return target.position() - before;
+        return output.writeRedirect(head, httpsPort, close);
     }
 
     @Override
     public boolean hasUnsentResponse() {
-        return hasPendingOutput();
+        return output.hasPending();
     }
 
     @Override
     public void responseComplete(boolean requestComplete) {
         // A request whose body was not all read leaves bytes that are not a next request.
-        exchangeFinished(requestComplete && !closeAfterResponse);
+        exchangeFinished(requestComplete && !output.closeAfterResponse());
     }
 
     @Override
     public int writeTunnel(ByteBuffer from) {
-        from.flip();
-        try {
-            return BufferPool.copyWhatFits(from, out());
-        } finally {
-            from.compact();
-        }
+        return output.writeTunnel(from);
     }
 
     @Override
@@ -288,29 +242,12 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         exchangeFinished(false);
     }
 
-    /** The buffer of bytes going to the client, acquired on demand. */
-    private ByteBuffer out() {
-        if (out == null) {
-            out = buffers().acquire();
-        }
-        return out;
-    }
-
-    private boolean hasPendingOutput() {
-        return out != null && out.position() > 0;
-    }
-
-    /** Room left for bytes to the client; a whole buffer when none is held. */
-    private int outRoom() {
-        return out == null ? buffers().bufferSize() : out.remaining();
-    }
-
     // ---- events ----
 
     @Override
     public void onReady(SelectionKey key, int readyOps) {
         if ((readyOps & SelectionKey.OP_READ) != 0) {
-            socketReadable = true;
+            input.socketReady();
         }
         progress();
     }
@@ -326,7 +263,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
      * without a socket event (a flight to send, or a failure to report), so read it once more.
      */
     private void handshakeTasksDone() {
-        socketReadable = true;
+        input.socketReady();
         progress();
     }
 
@@ -337,17 +274,19 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED && state != State.HANDED_OVER; round++) {
                 boolean moved = flushOut();
                 if (state == State.CLOSING) {
-                    if (closingStep()) {
+                    if (output.closingStep(input, channel)) {
+                        close();
                         return;
                     }
                     break;
                 }
                 moved |= readIn();
-                if (alpnChoseHttp2()) {
-                    handOverToHttp2(inputClosed ? -1 : 0);
+                if (tls != null && tls.alpnChoseHttp2()) {
+                    handOverToHttp2(input.closed() ? -1 : 0);
                     return;
                 }
                 moved |= processInput();
+                Exchange exchange = requests.exchange();
                 if (exchange != null) {
                     moved |= exchange.pump();
                 }
@@ -358,12 +297,13 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             if (state != State.CLOSED && state != State.HANDED_OVER) {
                 // An idle keep-alive connection holds no buffer between events.
                 releaseEmpty();
-                if ((transport.hasBufferedInput() || hasReadAhead()) && (in == null || in.hasRemaining())) {
+                if ((transport.hasBufferedInput() || input.hasReadAhead()) && input.hasRoom()) {
                     // Decrypted bytes wait inside the TLS engine and no socket event will announce
                     // them: come back after the other connections had their turn.
                     worker.loop().executeLocal(progressTask);
                 }
                 updateInterest();
+                Exchange exchange = requests.exchange();
                 if (exchange != null) {
                     exchange.updateInterest();
                 }
@@ -388,7 +328,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             close(); // even closing needed a buffer (a TLS close_notify)
             return;
         }
-        if (exchange == null || !exchange.outOfBufferMemory()) {
+        if (requests.exchange() == null || !requests.exchange().outOfBufferMemory()) {
             beginClosing();
         }
         if (state == State.CLOSING) {
@@ -396,93 +336,28 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         }
     }
 
-    /**
-     * One step of closing: flush the final response, then FIN (close_notify first for TLS), then
-     * read and discard until the client closes too or the grace timer fires. Closing with unread
-     * input would make the kernel send RST, which can destroy the response before the client reads
-     * it (the reason for nginx's lingering close). Returns true once closed.
-     */
-    private boolean closingStep() throws IOException {
-        if (hasPendingOutput()) {
-            return false;
-        }
-        if (!outputShutdown) {
-            outputShutdown = true;
-            transport.shutdownOutput();
-        }
-        if (!transport.flush()) {
-            return false;
-        }
-        // The direct scratch: a heap one is copied through a temporary direct buffer the JDK
-        // allocates, which fails (after a half-second stall) when direct memory is used up.
-        if (!inputClosed && !LingeringClose.discardUntilEof(channel, worker.scratch(true))) {
-            return false;
-        }
-        inputClosed = true;
-        close();
-        return true;
-    }
-
     private boolean flushOut() throws IOException {
-        boolean moved = false;
-        if (out != null && out.position() > 0) {
-            out.flip();
-            try {
-                moved = transport.write(out) > 0;
-            } finally {
-                out.compact();
-            }
-        }
-        transport.flush();
+        boolean moved = output.flush();
         releaseEmpty();
         return moved;
     }
 
-    private boolean hasReadAhead() {
-        return readAhead != null && readAhead.hasPreread();
-    }
-
     private boolean readIn() throws IOException {
-        if (inputClosed || (in != null && !in.hasRemaining())) {
+        int n = input.read();
+        if (n == ClientInput.NOT_READ) {
             return false;
-        }
-        if (transport.readPaused() || (!socketReadable && !transport.hasBufferedInput() && !hasReadAhead())) {
-            // The last read drained the socket; the (level-triggered) selector says when more
-            // arrives. Reading anyway cost 1.6 EAGAIN reads per keep-alive request.
-            return false;
-        }
-        if (in == null) {
-            in = buffers().acquire();
-        }
-        int room = in.remaining();
-        boolean handshaking = tls != null && tls.engine().state() == TlsEngine.State.HANDSHAKING;
-        int n;
-        try {
-            n = transport.read(in);
-        } catch (IOException e) {
-            if (handshaking) {
-                worker.tlsHandshakeFailed();
-            }
-            throw e;
-        }
-        if (handshaking && tls.engine().state() != TlsEngine.State.HANDSHAKING && tls.engine().failure() == null) {
-            worker.tlsHandshakeCompleted();
         }
         if (n < 0) {
-            inputClosed = true;
             return true;
-        }
-        if (n < room) {
-            socketReadable = false;
         }
         if (n > 0 && state == State.IDLE) {
             // The head timeout starts with the first byte of a request, and covers the whole head.
             state = State.READING_HEAD;
-            arm(TimerPurpose.HEAD, settings.clientHeadNanos());
+            timeouts.armHead();
         }
-        if (tls != null && timerPurpose == TimerPurpose.HANDSHAKE && tls.engine().state() != TlsEngine.State.HANDSHAKING
+        if (tls != null && timeouts.purpose() == ClientTimeouts.Purpose.HANDSHAKE && !tls.handshaking()
                 && state == State.IDLE) {
-            arm(TimerPurpose.IDLE, idleNanos());
+            timeouts.armIdle();
         }
         return n > 0;
     }
@@ -492,44 +367,15 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
      * (§3.3): the socket, transport and any bytes already read go to an {@link Http2Connection},
      * which keeps this connection's slot.
      */
-    private void handOverToHttp2(int lastRead) {
+    void handOverToHttp2(int lastRead) {
         state = State.HANDED_OVER;
-        disarm();
-        ByteBuffer received = in;
-        in = null;
+        timeouts.disarm();
+        ByteBuffer received = input.takeBuffer();
         if (lastRead < 0) {
             received = buffers().releaseIfEmpty(received); // the client already left; the new owner sees the EOF itself
         }
-        if (out != null) {
-            buffers().release(out);
-            out = null;
-        }
+        output.release();
         Http2Connection.takeOver(worker, channel, key, transport, settings, forward, client, local, received);
-    }
-
-    /**
-     * True once, when the TLS handshake has finished and ALPN chose {@code h2} (RFC 9113 §3.2).
-     * Checked after every read rather than where the handshake ends: with JSSE's off-loop tasks
-     * the last handshake flight may be produced while flushing, outside a read.
-     */
-    private boolean alpnChoseHttp2() {
-        if (tls == null || alpnChecked || tls.engine().state() == TlsEngine.State.HANDSHAKING
-                || tls.engine().failure() != null) {
-            return false;
-        }
-        alpnChecked = true;
-        return "h2".equals(tls.engine().applicationProtocol());
-    }
-
-    /** 1: the buffer starts with the whole HTTP/2 preface; 0: with a part of it; -1: something else. */
-    private int http2Preface() {
-        int n = Math.min(in.position(), HTTP2_PREFACE.length);
-        for (int i = 0; i < n; i++) {
-            if (in.get(i) != HTTP2_PREFACE[i]) {
-                return -1;
-            }
-        }
-        return n == HTTP2_PREFACE.length ? 1 : 0;
     }
 
     /** Parses request heads and hands body bytes to the exchange. */
@@ -537,63 +383,10 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         boolean moved = false;
         switch (state) {
             case IDLE, READING_HEAD -> {
-                if (in == null || in.position() == 0) {
-                    if (inputClosed) {
-                        // Clean close between requests, or mid-head (nothing to answer).
-                        close();
-                        return false;
-                    }
-                    return false;
-                }
-                if (!anyRequest && tls == null && settings.http2Cleartext()) {
-                    int preface = http2Preface();
-                    if (preface > 0) {
-                        handOverToHttp2(0); // h2c with prior knowledge (RFC 9113 §3.3)
-                        return true;
-                    }
-                    if (preface == 0) {
-                        if (inputClosed) {
-                            close();
-                        }
-                        return false; // so far it looks like the preface: wait for the rest
-                    }
-                }
-                takeSession();
-                in.flip();
-                ParseStatus status;
-                try {
-                    status = parser.parse(in);
-                } finally {
-                    in.compact();
-                }
-                switch (status) {
-                    case NEED_MORE -> {
-                        if (inputClosed) {
-                            close();
-                        }
-                        return true;
-                    }
-                    case ERROR -> {
-                        exchange.reportRejected(parser.errorStatus());
-                        respondAndClose(parser.errorStatus());
-                        return true;
-                    }
-                    case HEAD_COMPLETE -> {
-                        anyRequest = true;
-                        state = State.EXCHANGE;
-                        disarm();
-                        exchange.begin();
-                        if (state == State.EXCHANGE && settings.clientBodyNanos() > 0
-                                && parser.head().bodyKind() != BodyKind.NONE) {
-                            arm(TimerPurpose.BODY, settings.clientBodyNanos());
-                        }
-                        return true;
-                    }
-                    default -> throw new IllegalStateException("parser returned " + status + " for a head");
-                }
+                return requests.readHead(input);
             }
-            case EXCHANGE -> moved = exchange.forwardRequestBody();
-            case TUNNEL -> moved = exchange.forwardTunnel();
+            case EXCHANGE -> moved = requests.exchange().forwardRequestBody();
+            case TUNNEL -> moved = requests.exchange().forwardTunnel();
             case CLOSING, CLOSED -> {
                 return false;
             }
@@ -604,13 +397,7 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
 
     /** Graceful shutdown: idle connections close after a short grace, busy ones after their current response. */
     void drain() {
-        // Not at once: a keep-alive client may have a request on the way, and closing under it
-        // fails that request (the client sees a reset, not an answer). A request that arrives
-        // within the grace is answered with Connection: close; silence closes the connection. A
-        // TLS handshake in progress keeps its own deadline and gets the grace once it is done.
-        if (state == State.IDLE && timerPurpose == TimerPurpose.IDLE) {
-            arm(TimerPurpose.IDLE, idleNanos());
-        }
+        timeouts.drain();
     }
 
     /**
@@ -620,27 +407,19 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
      */
     @Override
     public boolean isIdle() {
-        return state == State.IDLE && timerPurpose == TimerPurpose.IDLE && (in == null || in.position() == 0)
-                && !hasPendingOutput() && !transport.wantsWrite() && !transport.hasBufferedInput();
+        return state == State.IDLE && timeouts.purpose() == ClientTimeouts.Purpose.IDLE && !input.hasBytes()
+                && !output.hasPending() && !transport.wantsWrite() && !transport.hasBufferedInput();
     }
-
 
     /** When it last became idle; the earliest is the connection idle longest. */
     @Override
     public long idleSinceNanos() {
-        return idleSinceNanos;
-    }
-
-    /** The keep-alive idle timeout; while the loop drains, only the short grace of drain(). */
-    private long idleNanos() {
-        return worker.isDraining() ? Math.min(settings.clientIdleNanos(), DRAIN_IDLE_GRACE_NANOS)
-                : settings.clientIdleNanos();
+        return timeouts.idleSinceNanos();
     }
 
     /** The exchange is over; continue with the next request (maybe already buffered) or close. */
     private void exchangeFinished(boolean keepAlive) {
-        closeAfterResponse = false;
-        closeDelimitedResponse = false;
+        output.responseEnded();
         // keepAlive is what the response told the client. A drain that began while it was on its
         // way does not close under the client's next request: the idle timer below is then the
         // drain's short grace, and that request is answered with Connection: close.
@@ -648,37 +427,21 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             beginClosing();
             return;
         }
-        parser.reset();
-        state = (in != null && in.position() > 0) ? State.READING_HEAD : State.IDLE;
+        requests.next();
+        state = input.hasBytes() ? State.READING_HEAD : State.IDLE;
         if (state == State.READING_HEAD) {
-            arm(TimerPurpose.HEAD, settings.clientHeadNanos());
+            timeouts.armHead();
         } else {
-            arm(TimerPurpose.IDLE, idleNanos());
-            giveBackSession();
+            timeouts.armIdle();
+            requests.giveBackSession();
         }
         releaseEmpty();
-    }
-
-    private void takeSession() {
-        if (parser == null) {
-            parser = worker.takeParser(settings);
-            exchange = worker.takeExchange();
-            exchange.bind(this, settings, clientAddress);
-        }
-    }
-
-    private void giveBackSession() {
-        if (parser != null && exchange.isIdle()) {
-            worker.giveBack(parser, exchange);
-            parser = null;
-            exchange = null;
-        }
     }
 
     @Override
     public void enterTunnel() {
         state = State.TUNNEL;
-        disarm();
+        timeouts.disarm();
     }
 
     /** Sends a canned error response (if the status has one) and closes after it is flushed. */
@@ -687,19 +450,9 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
-        if (ErrorResponses.supports(status)) {
-            ByteBuffer target;
-            try {
-                target = out();
-            } catch (BufferPool.Exhausted e) {
-                close(); // no buffer for the answer either (see outOfBufferMemory)
-                return;
-            }
-            if (!ErrorResponses.copyTo(status, target)) {
-                // Whatever is pending is a partial response we cannot complete; drop it for the error.
-                target.clear();
-                ErrorResponses.copyTo(status, target);
-            }
+        if (!output.writeError(status)) {
+            close(); // no buffer for the answer either (see outOfBufferMemory)
+            return;
         }
         beginClosing();
     }
@@ -710,60 +463,16 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
             return;
         }
         state = State.CLOSING;
-        arm(TimerPurpose.CLOSING, CLOSING_GRACE_NANOS);
-    }
-
-    private void onTimeout() {
-        switch (timerPurpose) {
-            case HANDSHAKE -> {
-                if (tls != null && tls.engine().state() != TlsEngine.State.HANDSHAKING && state == State.IDLE) {
-                    arm(TimerPurpose.IDLE, idleNanos());
-                } else {
-                    if (tls != null && tls.engine().state() == TlsEngine.State.HANDSHAKING) {
-                        worker.tlsHandshakeFailed(); // a handshake timeout is a failed handshake (the metric says so)
-                    }
-                    close();
-                }
-            }
-            case IDLE -> close();
-            case HEAD -> {
-                // Slowloris or a stalled client: 408 if we can still say so (RFC 9110 §15.5.9).
-                takeSession();
-                exchange.reportRejected(408);
-                respondAndClose(408);
-                progress();
-            }
-            case BODY -> {
-                if (state == State.EXCHANGE && exchange.clientBodyTimedOut()) {
-                    // Still waiting for a backend: none of that time was the client's to send in.
-                    arm(TimerPurpose.BODY, settings.clientBodyNanos());
-                }
-                progress();
-            }
-            case CLOSING -> close();
-            default -> throw new IllegalStateException("timer purpose " + timerPurpose);
-        }
-    }
-
-    private void arm(TimerPurpose purpose, long nanos) {
-        if (purpose == TimerPurpose.IDLE && timerPurpose != TimerPurpose.IDLE) {
-            idleSinceNanos = worker.loop().now(); // entering idle; a re-arm (drain grace) keeps the age
-        }
-        timerPurpose = purpose;
-        worker.loop().timers().schedule(timeout, worker.loop().now() + nanos);
-    }
-
-    private void disarm() {
-        worker.loop().timers().cancel(timeout);
+        timeouts.arm(ClientTimeouts.Purpose.CLOSING, ClientTimeouts.CLOSING_GRACE_NANOS);
     }
 
     private void updateInterest() {
         int ops = 0;
-        boolean wantRead = !inputClosed && (state == State.CLOSING ? outputShutdown : in == null || in.hasRemaining());
+        boolean wantRead = !input.closed() && (state == State.CLOSING ? output.isShutdown() : input.hasRoom());
         if ((wantRead || transport.wantsRead()) && !transport.readPaused()) {
             ops |= SelectionKey.OP_READ;
         }
-        if (hasPendingOutput() || transport.wantsWrite()) {
+        if (output.hasPending() || transport.wantsWrite()) {
             ops |= SelectionKey.OP_WRITE;
         }
         if (ops != interestOps && key.isValid()) {
@@ -773,8 +482,8 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
     }
 
     private void releaseEmpty() {
-        in = buffers().releaseIfEmpty(in);
-        out = buffers().releaseIfEmpty(out);
+        input.releaseIfEmpty();
+        output.releaseIfEmpty();
     }
 
     @Override
@@ -784,22 +493,16 @@ final class ClientConnection implements IoHandler, IdleConnection, ClientSide {
         }
         // Mid-exchange (a backend failure or timeout, a shutdown) a close-delimited body is cut
         // short: only a reset tells the client so (RFC 9112 §8, "incomplete messages").
-        boolean truncating = state == State.EXCHANGE && closeDelimitedResponse;
+        boolean truncating = state == State.EXCHANGE && output.closeDelimited();
         state = State.CLOSED;
         try {
-            disarm();
-            if (exchange != null) {
-                exchange.abortBackend();
-                giveBackSession();
+            timeouts.disarm();
+            if (requests.exchange() != null) {
+                requests.exchange().abortBackend();
+                requests.giveBackSession();
             }
-            if (in != null) {
-                buffers().releaseZeroed(in);
-                in = null;
-            }
-            if (out != null) {
-                buffers().releaseZeroed(out);
-                out = null;
-            }
+            input.releaseZeroed();
+            output.releaseZeroed();
             transport.release();
         } finally {
             // Whatever failed above, the socket closes and the connection's slot comes back.
