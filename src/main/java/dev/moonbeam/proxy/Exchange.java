@@ -26,6 +26,10 @@ import java.nio.channels.SelectionKey;
  *       upload, or a plain close once the response has begun).
  *   <li>TUNNEL — after a 101 the two sockets are joined byte for byte (same inactivity timeout).
  * </ul>
+ * This class holds the state and the one timer and moves between states; its parts, made once per
+ * exchange, do the work of each phase: {@link BackendAttempts} (which backend, retries),
+ * {@link QueueWait}, {@link BackendLink} (backend, slot, connection), {@link RequestRelay},
+ * {@link ResponseRelay}, {@link Tunnel} and {@link ExchangeReport} (the access-log record).
  * Loop-owned.
  */
 final class Exchange {
