@@ -48,7 +48,7 @@ final class BackendConnection implements IoHandler {
         this.key = worker.loop().register(channel, interestOps, this);
     }
 
-    /** Starts a non-blocking connect; the exchange hears of the result through {@link Exchange#progress}. */
+    /** Starts a non-blocking connect; the exchange hears of the result through {@link Exchange#onBackendReady}. */
     static BackendConnection connect(Worker worker, Backend backend, Exchange owner) throws IOException {
         SocketChannel channel = SocketChannel.open();
         try {
