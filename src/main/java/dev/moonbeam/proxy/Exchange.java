@@ -203,6 +203,7 @@ final class Exchange {
 
     /** The backend's socket is ready: complete a connect, then let the client connection move bytes. */
     void onBackendReady(int readyOps) {
+        ClientSide owner = client; // a failed retry may end the exchange and unbind it
         if (state == State.CONNECTING && (readyOps & SelectionKey.OP_CONNECT) != 0) {
             try {
                 if (!link.finishConnect()) {
@@ -210,14 +211,14 @@ final class Exchange {
                 }
             } catch (IOException e) {
                 attempts.retryElsewhere(e);
-                client.progress();
+                owner.progress();
                 return;
             }
             state = State.ACTIVE;
             report.connected();
             armInactivity();
         }
-        client.progress();
+        owner.progress();
     }
 
     /** An I/O error on the backend socket outside {@link #pump}. */
@@ -323,10 +324,13 @@ final class Exchange {
     }
 
     private void onTimeout() {
+        // Ending the exchange with an error page can close the client connection at once (no
+        // buffer for the page), which unbinds this exchange: keep the client side at hand.
+        ClientSide owner = client;
         switch (state) {
             case CONNECTING -> {
                 attempts.retryElsewhere(new IOException("connect timed out"));
-                client.progress();
+                owner.progress();
             }
             case ACTIVE -> {
                 if (response.begun()) {
@@ -346,7 +350,7 @@ final class Exchange {
                     link.close();
                     link.releaseInflight(false);
                     finish(status, status == 504 ? Termination.BACKEND_TIMEOUT : Termination.CLIENT_TIMEOUT);
-                    client.progress();
+                    owner.progress();
                 }
             }
             case TUNNEL -> tunnel.timedOut();
@@ -387,6 +391,7 @@ final class Exchange {
             reason = Termination.SHUTDOWN;
         }
         worker.loop().timers().cancel(timeout);
+        queueWait.leave(); // refused while waiting (e.g. no buffer memory): its ticket must not stay queued
         link.close();
         link.releaseInflight(false);
         state = State.IDLE;

@@ -73,8 +73,9 @@ final class QueueWait {
             LOG.log(System.Logger.Level.DEBUG, "request waited its whole queue timeout: 503");
             exchange.enter(Exchange.State.IDLE);
             exchange.report().queueWaitEnds();
+            ClientSide owner = exchange.client(); // the 503 may close the client and unbind the exchange
             exchange.finish(503, Termination.QUEUE_TIMEOUT);
-            exchange.client().progress();
+            owner.progress();
         }
         // Otherwise a slot was granted just now and is on its way: take it.
     }
