@@ -268,7 +268,6 @@ public final class Worker {
         loop.timers().schedule(statsTimer, loop.now() + STATS_INTERVAL_NANOS);
     }
 
-    /** Idle pooled backend connections as of the last second; safe from any thread. */
     /** Bytes of this loop's buffers, in use or kept for reuse, as of the last refresh (any thread). */
     public long pooledBufferBytesSnapshot() {
         return pooledBytesSnapshot;
@@ -278,6 +277,7 @@ public final class Worker {
         return (long) (pool.outstanding() + pool.retained()) * pool.bufferSize();
     }
 
+    /** Idle pooled backend connections as of the last second; safe from any thread. */
     public int idleBackendConnectionsSnapshot() {
         return idleSnapshot;
     }
