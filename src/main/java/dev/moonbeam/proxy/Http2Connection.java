@@ -6,6 +6,7 @@ import dev.moonbeam.h2.Http2Settings;
 import dev.moonbeam.h2.ReadStatus;
 import dev.moonbeam.http.ForwardContext;
 import dev.moonbeam.loop.BufferPool;
+import dev.moonbeam.loop.EventLoop;
 import dev.moonbeam.loop.IoHandler;
 import dev.moonbeam.loop.Timeout;
 import dev.moonbeam.loop.Transport;
@@ -124,6 +125,10 @@ final class Http2Connection implements IoHandler, IdleConnection {
     }
 
     // ---- what streams need ----
+
+    EventLoop loop() {
+        return worker.loop();
+    }
 
     BufferPool buffers() {
         return worker.loop().buffers();

@@ -140,6 +140,7 @@ final class Http2Inbound implements FrameListener {
             return;
         }
         stream.exchange.begin();
+        stream.startBodyDeadline();
     }
 
     /**

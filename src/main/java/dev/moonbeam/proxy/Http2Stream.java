@@ -6,6 +6,8 @@ import dev.moonbeam.http.BodyKind;
 import dev.moonbeam.http.ForwardContext;
 import dev.moonbeam.http.HttpHead;
 import dev.moonbeam.http.RequestParser;
+import dev.moonbeam.loop.EventLoop;
+import dev.moonbeam.loop.Timeout;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -51,6 +53,10 @@ final class Http2Stream implements ClientSide {
     private boolean requestComplete;
     /** Request trailer field lines for the last chunk; allocated only for a request that has them. */
     private ByteBuffer trailerFields;
+    /** {@code timeouts.client_body} (0: off): the request body must arrive whole within it after the head. */
+    private long bodyDeadlineNanos;
+    /** Made on first use: the deadline is off by default, and streams are reused. */
+    private Timeout bodyTimeout;
     /** An encoded header block that waits for room in the connection's output, or null. */
     private ByteBuffer pendingBlock;
     private boolean pendingEndStream;
@@ -60,8 +66,10 @@ final class Http2Stream implements ClientSide {
     }
 
     /** Opens stream {@code streamId}; the head will be written into {@link #in}. */
-    void open(int streamId, RequestParser requestParser, Exchange boundExchange, long initialSendWindow, int initialReceiveWindow) {
+    void open(int streamId, RequestParser requestParser, Exchange boundExchange, long initialSendWindow, int initialReceiveWindow,
+            long bodyDeadline) {
         id = streamId;
+        bodyDeadlineNanos = bodyDeadline;
         state = State.OPEN;
         parser = requestParser;
         exchange = boundExchange;
@@ -158,6 +166,40 @@ final class Http2Stream implements ClientSide {
         if (state == State.OPEN) {
             state = State.HALF_CLOSED;
         }
+        cancelBodyDeadline();
+    }
+
+    /**
+     * The head went to the exchange: with {@code timeouts.client_body} set and a body still to
+     * come (no END_STREAM yet), its deadline starts, as for HTTP/1.1.
+     */
+    void startBodyDeadline() {
+        if (bodyDeadlineNanos <= 0 || state != State.OPEN || exchange == null) {
+            return;
+        }
+        if (bodyTimeout == null) {
+            bodyTimeout = new Timeout(this::bodyTimedOut);
+        }
+        EventLoop loop = connection.loop();
+        loop.timers().schedule(bodyTimeout, loop.now() + bodyDeadlineNanos);
+    }
+
+    private void cancelBodyDeadline() {
+        if (bodyTimeout != null) {
+            connection.loop().timers().cancel(bodyTimeout);
+        }
+    }
+
+    /** The body did not arrive whole in time: 408 on this stream only; the connection's other streams go on. */
+    private void bodyTimedOut() {
+        if (state != State.OPEN || exchange == null) {
+            return;
+        }
+        if (exchange.clientBodyTimedOut()) {
+            // Still waiting for a backend: none of that time was the client's to send in.
+            startBodyDeadline();
+        }
+        connection.progressSoon();
     }
 
     /**
@@ -458,6 +500,7 @@ final class Http2Stream implements ClientSide {
     }
 
     private void finish() {
+        cancelBodyDeadline();
         state = State.DONE;
         connection.streamDone(this);
     }

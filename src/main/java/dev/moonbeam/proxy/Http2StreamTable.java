@@ -83,7 +83,8 @@ final class Http2StreamTable {
         Http2Stream stream = spareStreams.isEmpty() ? new Http2Stream(connection) : spareStreams.remove(spareStreams.size() - 1);
         Exchange exchange = worker.takeExchange();
         exchange.bind(stream, settings, clientAddress);
-        stream.open(streamId, worker.takeParser(settings), exchange, initialSendWindow, Http2Connection.STREAM_WINDOW);
+        stream.open(streamId, worker.takeParser(settings), exchange, initialSendWindow, Http2Connection.STREAM_WINDOW,
+                settings.clientBodyNanos());
         streams.add(stream);
         return stream;
     }

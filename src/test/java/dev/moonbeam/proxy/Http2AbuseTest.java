@@ -252,6 +252,38 @@ class Http2AbuseTest {
         LeakCheck.assertNothingHeld(proxy, Duration.ofSeconds(5));
     }
 
+    /**
+     * timeouts.client_body on HTTP/2: a stream whose body trickles past the deadline gets 408 and
+     * is ended, while a body that arrives in time and the connection's other streams are served.
+     */
+    @Test
+    void aBodyThatDoesNotArriveWithinClientBodyGets408OnItsStreamOnly() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("echo", (request, in, out, socket) -> {
+            backendRequests.incrementAndGet();
+            TestBackend.respond(out, 200, "got " + request.body().length);
+        }));
+        ProxyHarness proxy = cleanup.track(ProxyHarness.start(dir, 1, "[\"" + backend.address() + "\"]",
+                tlsJson(128) + ", \"timeouts\": {\"client_body\": \"300ms\", \"backend_response\": \"10s\"}"));
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            long started = System.nanoTime();
+            int slow = 1;
+            client.headers(slow, false, ":method", "POST", ":scheme", "https", ":path", "/slow", ":authority", "h2.test",
+                    "content-length", "100");
+            client.data(slow, new byte[10], false); // 90 bytes never come
+
+            H2TestClient.Response inTime = client.response(client.request("POST", "/in-time", new byte[100]));
+            assertThat(inTime.status()).as("a whole body in time").isEqualTo(200);
+            assertThat(inTime.bodyText()).isEqualTo("got 100");
+
+            H2TestClient.Response cut = client.response(slow);
+            assertThat(cut.status()).as("the trickling stream").isEqualTo(408);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("at the 300 ms deadline, not the 10 s backend timeout")
+                    .isLessThan(Duration.ofSeconds(5));
+            assertThat(client.get("/after").status()).as("the same connection serves on").isEqualTo(200);
+        }
+        LeakCheck.assertNothingHeld(proxy, Duration.ofSeconds(5));
+    }
+
     /** Reads frames (at most 1,000) until the proxy ends the connection: true, or the socket timeout: false. */
     private static boolean readsUntilClosed(H2TestClient client) throws IOException {
         try {
