@@ -28,8 +28,10 @@ Usage: scripts/bench.sh [options]
                         moonbeam-jsse (MoonBeam with "ssl.provider": "jdk"; plain "moonbeam"
                         uses the default provider, native BoringSSL where it loads) and
                         moonbeam-nowarmup (MoonBeam with "warmup": {"enabled": false}) and
-                        moonbeam-tiered (MoonBeam with the tiered C1+C2 JIT instead of the
-                        launcher's choice, MOONBEAM_JIT=tiered)
+                        moonbeam-tiered (MoonBeam with the tiered C1+C2 JIT, MOONBEAM_JIT=tiered),
+                        moonbeam-tiered-nice (the same with C2 at nice 10 once listening,
+                        MOONBEAM_JIT=tiered-nice) and moonbeam-c1 (C1 only, MOONBEAM_JIT=c1)
+                        instead of the launcher's choice
   --scenarios LIST      comma-separated subset of: tls-100b,tls-64k,handshake,resume,plain-100b,
                         handshake-rsa,h2-100b,h2-64k (default: all but handshake-rsa and the h2
                         ones; --rsa adds handshake-rsa)
@@ -137,9 +139,9 @@ if [ -n "$compare" ]; then
   IFS=',' read -r -a extra <<<"$compare"
   for p in "${extra[@]}"; do
     case "$p" in
-      nginx|haproxy|moonbeam-jsse|moonbeam-nowarmup|moonbeam-tiered) proxies+=("$p") ;;
+      nginx|haproxy|moonbeam-jsse|moonbeam-nowarmup|moonbeam-tiered|moonbeam-tiered-nice|moonbeam-c1) proxies+=("$p") ;;
       moonbeam*) ;;
-      *) die "--compare knows nginx, haproxy, moonbeam-jsse, moonbeam-nowarmup and moonbeam-tiered, not '$p'" ;;
+      *) die "--compare knows nginx, haproxy, moonbeam-jsse, moonbeam-nowarmup, moonbeam-tiered, moonbeam-tiered-nice and moonbeam-c1, not '$p'" ;;
     esac
   done
 fi
@@ -453,6 +455,8 @@ start_proxy() { # start_proxy PROXY MODE; sets proxy_pid and proxy_port
       # moonbeam.sh execs the JVM, so $! is the JVM's PID.
       local jit="${MOONBEAM_JIT:-}"
       [ "$proxy" = moonbeam-tiered ] && jit=tiered
+      [ "$proxy" = moonbeam-tiered-nice ] && jit=tiered-nice
+      [ "$proxy" = moonbeam-c1 ] && jit=c1
       MOONBEAM_JIT="$jit" MOONBEAM_JAVA="${moonbeam_java[$proxy]:-}" taskset -c "$proxy_cpus" "$home/scripts/moonbeam.sh" \
         --config "$tmp/$proxy-$mode.json" --threads "$threads" >"$log" 2>&1 &
       ;;
@@ -875,7 +879,7 @@ awk -F'\t' -v title="Requests/s per proxy CPU core (median; $threads thread(s); 
     if ($5 != "-" && $5 + 0 > max[$1] + 0) max[$1] = $5
   }
   END {
-    color["moonbeam"] = "#3b6fd8"; color["moonbeam-jdk17"] = "#9bb5ea"; color["moonbeam-jdk21"] = "#6a8fe0"; color["moonbeam-jdk25"] = "#3b6fd8"; color["moonbeam-jsse"] = "#9bb5ea"; color["moonbeam-tiered"] = "#7a5cc7"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
+    color["moonbeam"] = "#3b6fd8"; color["moonbeam-jdk17"] = "#9bb5ea"; color["moonbeam-jdk21"] = "#6a8fe0"; color["moonbeam-jdk25"] = "#3b6fd8"; color["moonbeam-jsse"] = "#9bb5ea"; color["moonbeam-tiered"] = "#7a5cc7"; color["moonbeam-c1"] = "#5c8fc7"; color["moonbeam-tiered-nice"] = "#a58be0"; color["nginx"] = "#2e9d4f"; color["haproxy"] = "#d9822b"
     bar = 18; gap = 4; left = 130; width = 520; top = 70
     h = top + ns * (np * (bar + gap) + 26) + 40
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", left + width + 120, h

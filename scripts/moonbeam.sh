@@ -93,15 +93,21 @@ default_flags+=" -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeR
 default_flags+=" --enable-native-access=ALL-UNNAMED"
 # JIT: C1 only (-XX:TieredStopAtLevel=1) unless JSSE will serve TLS. With the native TLS provider a
 # request's CPU time goes mostly to the kernel and BoringSSL; the Java part compiled by C1 alone
-# serves as many requests per core as with C2 (TLS 100 B 25.9k vs 26.2k req/s per core, plain
-# 33.0k vs 33.2k, handshakes 2,853 vs 2,937, 0 bytes of garbage per request either way), without
-# C2 compiling on the serving core for a minute after start and deoptimising on each new traffic
-# shape: in the first 5 s after start, p99 4.4 ms with C1 against 11-14 ms with C2 (docs/benchmarks.md,
-# "JIT"). JSSE is Java code and needs C2 (under C1: 17% fewer requests, 40% fewer handshakes), so
-# a config that asks for "provider": "jdk", or a machine MoonBeam ships no BoringSSL build for,
-# keeps the full tiered JIT. MoonBeam warns at start if JSSE ends up serving under C1 anyway.
-# C1's price is on new connections: 8-20% fewer full handshakes per core than C2 (still ~1.6x
-# nginx's). MOONBEAM_JIT=tiered (or c1) overrides the choice and keeps the other default flags.
+# serves HTTP/1.1 about as fast as with C2 (TLS 100 B 25.9k vs 26.2k req/s per core, plain 33.0k
+# vs 33.2k, handshakes 2,853 vs 2,937, 0 bytes of garbage per request either way), without C2
+# compiling on the serving core after start: in the first 5 s after start, p99 4.4 ms with C1
+# against 11-14 ms with C2 (docs/benchmarks.md, "JIT"). JSSE is Java code and needs C2 (under C1:
+# 17% fewer requests, 40% fewer handshakes), so a config that asks for "provider": "jdk", or a
+# machine MoonBeam ships no BoringSSL build for, keeps the full tiered JIT. MoonBeam warns at start
+# if JSSE ends up serving under C1 anyway.
+# MOONBEAM_JIT=c1 or tiered overrides the choice and keeps the other default flags. So does
+# MOONBEAM_JIT=tiered-nice, for a proxy that runs for days and serves much HTTP/2: the tiered JIT
+# with its C2 compiler threads at nice 10 once MoonBeam listens (it sets that itself, through
+# java.lang.foreign on Java 22+ on Linux; CompilerThreadPriority.java), so C2 compiles in the
+# loops' idle time. Once compiled (~20 s under load) it serves HTTP/2 with a quarter less user CPU
+# per request than C1 (about +10% requests per core), but its first 10-15 s after a start are
+# slower (window 1 0.55-0.84x its later req/s, where C1 holds 1.0x): docs/benchmarks.md, "JIT:
+# C2 at nice 10". Dynamic compiler threads are off there so that every one exists to be lowered.
 config_arg="$home/conf/proxy_config.json"
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -118,10 +124,13 @@ provider_jdk='"provider"[[:space:]]*:[[:space:]]*"jdk"'
 [[ "$config_text" =~ $provider_jdk ]] && jit_mode=tiered
 case "${MOONBEAM_JIT:-}" in
   "") ;;
-  c1|tiered) jit_mode="$MOONBEAM_JIT" ;;
-  *) die "MOONBEAM_JIT must be c1 or tiered, not '$MOONBEAM_JIT'" ;;
+  c1|tiered|tiered-nice) jit_mode="$MOONBEAM_JIT" ;;
+  *) die "MOONBEAM_JIT must be c1, tiered or tiered-nice, not '$MOONBEAM_JIT'" ;;
 esac
-[ "$jit_mode" = c1 ] && default_flags+=" -XX:TieredStopAtLevel=1 -Dmoonbeam.jit=c1"
+case "$jit_mode" in
+  c1) default_flags+=" -XX:TieredStopAtLevel=1 -Dmoonbeam.jit=c1" ;;
+  tiered-nice) default_flags+=" -XX:-UseDynamicNumberOfCompilerThreads -Dmoonbeam.jit=tiered-nice -Dmoonbeam.jit.compilerNice=10" ;;
+esac
 jvm_flags=(${MOONBEAM_JAVA_OPTS:-$default_flags})
 if [ "${1:-}" = "--jvm-flags" ]; then # the launcher's own flag: the JVM flags it would use (with the
   echo "${jvm_flags[*]}"                 # arguments that follow, e.g. --config FILE), and exit

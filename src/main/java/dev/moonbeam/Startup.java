@@ -100,6 +100,11 @@ final class Startup {
             }
             throw e;
         }
+        // Only now: during the warm-up nothing is served, and C2 should compile as fast as it can.
+        String compilerPriority = CompilerThreadPriority.applyFromProperty();
+        if (compilerPriority != null) {
+            LOG.log(System.Logger.Level.INFO, compilerPriority);
+        }
         HealthChecks healthChecks = new HealthChecks(proxy);
         healthChecks.apply(config);
         Controller controller = new Controller(proxy, loader, config.source(), cli, List.of(healthChecks::apply));

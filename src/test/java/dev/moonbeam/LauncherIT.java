@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +21,7 @@ class LauncherIT {
 
     @TempDir
     Path elsewhere;
+    private final Map<String, String> environment = new HashMap<>();
 
     record Result(int exitCode, String stdout, String stderr) {
     }
@@ -31,6 +34,9 @@ class LauncherIT {
         ProcessBuilder builder = new ProcessBuilder(command).directory(elsewhere.toFile())
                 .redirectOutput(elsewhere.resolve("out.txt").toFile())
                 .redirectError(elsewhere.resolve("err.txt").toFile());
+        builder.environment().remove("MOONBEAM_JIT"); // the launcher's own choice unless a test sets one
+        builder.environment().remove("MOONBEAM_JAVA_OPTS");
+        builder.environment().putAll(environment);
         Process process = builder.start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -93,5 +99,28 @@ class LauncherIT {
         Files.writeString(auto, "{\"backend_servers\": [\"127.0.0.1:8081\"], \"ssl\": {\"provider\": \"auto\"}}");
         Result automatic = launch("--jvm-flags", "-c", "auto.json");
         assertThat(automatic.stdout().contains("-XX:TieredStopAtLevel=1")).isEqualTo(nativeCovered);
+    }
+
+    @Test
+    void moonbeamJitChoosesTheJitOrFailsOnAnUnknownValue() throws Exception {
+        assertThat(launchWith("MOONBEAM_JIT", "c1", "--jvm-flags").stdout())
+                .contains("-XX:TieredStopAtLevel=1", "-Dmoonbeam.jit=c1").doesNotContain("compilerNice");
+        assertThat(launchWith("MOONBEAM_JIT", "tiered", "--jvm-flags").stdout())
+                .doesNotContain("TieredStopAtLevel", "moonbeam.jit");
+        assertThat(launchWith("MOONBEAM_JIT", "tiered-nice", "--jvm-flags").stdout())
+                .contains("-Dmoonbeam.jit=tiered-nice", "-Dmoonbeam.jit.compilerNice=10", "-XX:-UseDynamicNumberOfCompilerThreads")
+                .doesNotContain("TieredStopAtLevel");
+        Result bad = launchWith("MOONBEAM_JIT", "c2", "--jvm-flags");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.stderr()).contains("MOONBEAM_JIT must be c1, tiered or tiered-nice, not 'c2'");
+    }
+
+    private Result launchWith(String variable, String value, String... args) throws IOException, InterruptedException {
+        environment.put(variable, value);
+        try {
+            return launch(args);
+        } finally {
+            environment.remove(variable);
+        }
     }
 }
