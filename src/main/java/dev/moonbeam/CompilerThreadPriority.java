@@ -72,10 +72,15 @@ final class CompilerThreadPriority {
             return "C2 compiler threads keep their priority: none found in " + TASKS;
         }
         int lowered = 0;
-        for (int threadId : threads) {
-            if (setNice.applyAsInt(threadId, nice) == 0 && niceOf(threadId) == nice) {
-                lowered++;
+        try {
+            for (int threadId : threads) {
+                if (setNice.applyAsInt(threadId, nice) == 0 && niceOf(threadId) == nice) {
+                    lowered++;
+                }
             }
+        } catch (RuntimeException e) {
+            // A tuning, not a reason to refuse to start.
+            return "C2 compiler threads: " + lowered + " of " + threads.size() + " set to nice " + nice + ", then " + e;
         }
         return lowered == threads.size()
                 ? "C2 compiler threads (" + lowered + ") at nice " + nice + ": the event loops come first"
