@@ -133,8 +133,13 @@ final class CompilerThreadPriority {
 
     /** The thread's nice value from {@code /proc/self/task/ID/stat} (field 19), or {@link Integer#MIN_VALUE} if unknown. */
     static int niceOf(int threadId) {
+        return niceOf(TASKS.resolve(Integer.toString(threadId)));
+    }
+
+    /** The nice value of the thread whose {@code /proc/PID/task/ID} folder this is, or {@link Integer#MIN_VALUE}. */
+    static int niceOf(Path task) {
         try {
-            String stat = Files.readString(TASKS.resolve(Integer.toString(threadId)).resolve("stat"), StandardCharsets.UTF_8);
+            String stat = Files.readString(task.resolve("stat"), StandardCharsets.UTF_8);
             // The name (field 2) may hold spaces and parentheses: count fields after its closing one.
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
             return Integer.parseInt(fields[19 - 3]);

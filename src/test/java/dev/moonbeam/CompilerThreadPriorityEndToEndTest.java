@@ -94,9 +94,7 @@ class CompilerThreadPriorityEndToEndTest {
             for (Path thread : threads.toList()) {
                 try {
                     if (Files.readString(thread.resolve("comm"), StandardCharsets.UTF_8).startsWith(prefix)) {
-                        String stat = Files.readString(thread.resolve("stat"), StandardCharsets.UTF_8);
-                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-                        nices.add(Integer.parseInt(fields[19 - 3]));
+                        nices.add(CompilerThreadPriority.niceOf(thread));
                     }
                 } catch (IOException gone) {
                     // a thread that ended while we looked
