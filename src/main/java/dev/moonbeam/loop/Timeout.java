@@ -9,8 +9,8 @@ import java.util.Objects;
  * fixed at construction so that scheduling, rescheduling and cancelling allocate nothing: a
  * connection creates its timeouts once and re-arms them for every phase (handshake, head, idle).
  *
- * <p>The heap position is kept here (an intrusive index) so cancel and reschedule are O(log n)
- * without a lookup map.
+ * <p>The heap position is kept here (an intrusive index) so reschedule is O(log n) at worst and
+ * cancel O(1), without a lookup map.
  */
 public final class Timeout {
     /** {@link #heapIndex} of a timeout that is not scheduled. */
@@ -28,13 +28,15 @@ public final class Timeout {
     long keyNanos;
     long keySequence;
     int heapIndex = NOT_SCHEDULED;
+    /** Cancelled but still in the heap at {@link #heapIndex} (cancelling is lazy, see {@link Timers}). */
+    boolean cancelled;
 
     public Timeout(Runnable onExpiry) {
         this.onExpiry = Objects.requireNonNull(onExpiry, "onExpiry");
     }
 
     public boolean isScheduled() {
-        return heapIndex != NOT_SCHEDULED;
+        return heapIndex != NOT_SCHEDULED && !cancelled;
     }
 
     /** The deadline last scheduled; meaningful only while {@link #isScheduled()}. */

@@ -6,13 +6,20 @@ import java.util.Arrays;
  * Deadline-ordered binary min-heap of {@link Timeout}s, checked once per select round.
  *
  * <p>Owned by one loop thread: no locks, no atomics. Each timeout stores its own heap index, so
- * {@link #schedule}, {@link #cancel} and reschedule are O(log n) and allocate nothing; the backing
- * array only grows (doubling) when more timeouts are scheduled at once than ever before.
+ * {@link #schedule} is O(log n) at worst, {@link #cancel} O(1), and neither allocates; the backing
+ * array only grows (doubling) when more entries are in it at once than ever before.
  *
  * <p>Postponing is O(1): most re-arms move an inactivity timeout later (every read or write of
  * every connection does), so a postponed timeout keeps its heap place, ordered by its old deadline,
  * and is moved to its real one only when its old deadline passes. Expiry order is exactly that of
  * the real deadlines; {@link #nanosUntilNext} is never later than the real next deadline.
+ *
+ * <p>Cancelling is O(1) too: a cancelled timeout only is marked, and keeps its heap place until it
+ * reaches the top (then it is dropped) or is scheduled again (then it is postponed from there). Every
+ * request cancels and re-arms the same few timeouts (its exchange's, its pooled backend connection's
+ * idle one), so in steady state a request costs no heap operation at all. When cancelled entries
+ * outnumber the live ones the heap is rebuilt without them (O(n), amortised O(1) per cancel), so it
+ * never holds more than twice the live timeouts, nor keeps closed connections reachable for long.
  *
  * <p>Why a heap rather than a hashed wheel: deadlines here span 10 ms to minutes, a heap needs no
  * tick or resolution choice, and {@link #nanosUntilNext} is known, so {@code select} sleeps until
@@ -35,9 +42,14 @@ public final class Timers {
      */
     private static final int INITIAL_CAPACITY = 1024;
     private static final long NANOS_PER_MILLI = 1_000_000L;
+    /** Cancelled entries a heap may keep before they are purged, however few the live ones. */
+    private static final int PURGE_MIN_CANCELLED = 64;
 
     private Timeout[] heap;
+    /** Entries in {@link #heap}, cancelled ones included. */
     private int size;
+    /** Entries marked cancelled but still in {@link #heap}. */
+    private int cancelled;
     private long nextSequence;
     /** True while {@link #runExpired} runs callbacks; see {@link #schedule}. */
     private boolean running;
@@ -85,6 +97,10 @@ public final class Timers {
             return;
         }
         checkOwned(t);
+        if (t.cancelled) {
+            t.cancelled = false; // back from a lazy cancel: its heap place is kept, as for a postponement
+            cancelled--;
+        }
         t.deadlineNanos = deadline;
         t.sequence = nextSequence++;
         if (deadline - t.keyNanos < 0) {
@@ -95,10 +111,17 @@ public final class Timers {
         }
     }
 
-    /** Moves postponed timeouts found at the top to their real deadlines until the top is exact. */
+    /**
+     * Drops cancelled timeouts and moves postponed ones found at the top to their real deadlines,
+     * until the top is a live timeout at its exact place.
+     */
     private void settleTop() {
         while (size > 0) {
             Timeout top = heap[0];
+            if (top.cancelled) {
+                removeAt(0);
+                continue;
+            }
             if (top.isSettled()) {
                 return;
             }
@@ -110,12 +133,38 @@ public final class Timers {
 
     /** Cancels {@code t}; returns false if it was not scheduled (already fired or cancelled). */
     public boolean cancel(Timeout t) {
-        if (t.heapIndex == Timeout.NOT_SCHEDULED) {
+        if (t.heapIndex == Timeout.NOT_SCHEDULED || t.cancelled) {
             return false;
         }
         checkOwned(t);
-        removeAt(t.heapIndex);
+        t.cancelled = true;
+        cancelled++;
+        if (cancelled > PURGE_MIN_CANCELLED && cancelled > size - cancelled) {
+            purgeCancelled();
+        }
         return true;
+    }
+
+    /** Rebuilds the heap from its live entries (Floyd's heap construction, O(n)). */
+    private void purgeCancelled() {
+        int live = 0;
+        for (int i = 0; i < size; i++) {
+            Timeout t = heap[i];
+            if (t.cancelled) {
+                t.cancelled = false;
+                t.heapIndex = Timeout.NOT_SCHEDULED;
+            } else {
+                heap[live] = t;
+                t.heapIndex = live;
+                live++;
+            }
+        }
+        Arrays.fill(heap, live, size, null);
+        size = live;
+        cancelled = 0;
+        for (int i = (live >>> 1) - 1; i >= 0; i--) {
+            siftDown(i);
+        }
     }
 
     /**
@@ -124,6 +173,9 @@ public final class Timers {
      * positive remaining time, or less (see the postponing note on the class).
      */
     public long nanosUntilNext(long nowNanos) {
+        while (size > 0 && heap[0].cancelled) {
+            removeAt(0); // the loop must not wake for a cancelled timeout
+        }
         if (size > 0 && heap[0].keyNanos - nowNanos <= 0) {
             settleTop(); // a postponed timeout's old deadline passed: find what is really due
         }
@@ -168,8 +220,8 @@ public final class Timers {
         try {
             while (size > 0 && heap[0].keyNanos - nowNanos <= 0) {
                 Timeout due = heap[0];
-                if (!due.isSettled()) {
-                    settleTop(); // postponed: not due yet, or due behind others
+                if (due.cancelled || !due.isSettled()) {
+                    settleTop(); // cancelled, or postponed: not due yet, or due behind others
                     continue;
                 }
                 removeAt(0);
@@ -190,7 +242,13 @@ public final class Timers {
         return ran;
     }
 
+    /** Scheduled timeouts (cancelled ones still waiting in the heap not counted). */
     public int size() {
+        return size - cancelled;
+    }
+
+    /** Entries in the heap, cancelled ones not yet dropped included (for tests). */
+    int entries() {
         return size;
     }
 
@@ -209,6 +267,10 @@ public final class Timers {
     private void removeAt(int index) {
         Timeout removed = heap[index];
         removed.heapIndex = Timeout.NOT_SCHEDULED;
+        if (removed.cancelled) {
+            removed.cancelled = false;
+            cancelled--;
+        }
         int last = --size;
         if (index == last) {
             heap[last] = null;

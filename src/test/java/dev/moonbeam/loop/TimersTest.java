@@ -47,7 +47,14 @@ class TimersTest {
                 Arguments.of("a@10 b@30 a@30", "30", "b a"), // postponed onto an equal: behind it
                 Arguments.of("a@10 c@30 a@30 b@20", "29 30", "b | c a"),
                 Arguments.of("a@10 a@50 a@20", "15 20", " | a"), // postponed, then earlier again
-                Arguments.of("a@10 a@20 a@30 a@40 b@35", "30 36 40", " | b | a"));
+                Arguments.of("a@10 a@20 a@30 a@40 b@35", "30 36 40", " | b | a"),
+                // "a!" cancels a: cancelled timeouts stay in the heap until the top or a re-arm.
+                Arguments.of("a@10 b@20 a!", "30", "b"),
+                Arguments.of("a@10 b@20 a! a@30", "25 35", "b | a"), // re-armed later from its old place
+                Arguments.of("a@30 b@20 a! a@10", "15 25 35", "a | b | "), // re-armed earlier
+                Arguments.of("a@10 b@10 a! a@10", "10", "b a"), // re-armed onto an equal: behind it
+                Arguments.of("a@10 a! a@10 a! b@5", "20", "b"),
+                Arguments.of("a@10 b@20 c@30 b! a! c!", "40", ""));
     }
 
     @ParameterizedTest(name = "[{index}] {0} run at {1} -> {2}")
@@ -59,6 +66,10 @@ class TimersTest {
         Recorder recorder = new Recorder();
         Map<String, Timeout> byName = new HashMap<>();
         for (String item : schedule.split(" ")) {
+            if (item.endsWith("!")) {
+                assertThat(timers.cancel(byName.get(item.substring(0, item.length() - 1)))).as(item).isTrue();
+                continue;
+            }
             String[] parts = item.split("@");
             Timeout t = byName.computeIfAbsent(parts[0], recorder::timeout);
             timers.schedule(t, base + Long.parseLong(parts[1]) * MS);
@@ -110,6 +121,51 @@ class TimersTest {
         assertThat(a.isScheduled()).as("unscheduled once fired").isFalse();
         assertThat(timers.cancel(a)).isFalse();
         assertThat(timers.size()).isZero();
+    }
+
+    @Test
+    void cancelledTimeoutNeitherWakesTheLoopNorCounts() {
+        Timers timers = new Timers();
+        Timeout early = new Timeout(() -> {});
+        Timeout late = new Timeout(() -> {});
+        timers.schedule(early, 10 * MS);
+        timers.schedule(late, 50 * MS);
+        timers.cancel(early);
+        assertThat(early.isScheduled()).isFalse();
+        assertThat(timers.size()).isEqualTo(1);
+        assertThat(timers.nanosUntilNext(0)).as("sleeps until the live one").isEqualTo(50 * MS);
+        timers.cancel(late);
+        assertThat(timers.nanosUntilNext(0)).isEqualTo(-1);
+        assertThat(timers.entries()).isZero();
+    }
+
+    /** Connections come and go: cancelled entries are purged, never more than the live ones (plus a few). */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {21, 22})
+    void cancelledEntriesStayBounded(long seed) {
+        Random random = new Random(seed);
+        Timers timers = new Timers(16);
+        List<Timeout> live = new ArrayList<>();
+        for (int op = 0; op < 50_000; op++) {
+            // Phases of growth and shrinkage, so the live count swings between 0 and ~2,000.
+            boolean grow = (op / 5_000) % 2 == 0 ? random.nextInt(10) < 7 : random.nextInt(10) < 3;
+            if (grow || live.isEmpty()) {
+                Timeout t = new Timeout(() -> {});
+                timers.schedule(t, MS + random.nextInt(1_000) * MS);
+                live.add(t);
+            } else {
+                Timeout t = live.remove(random.nextInt(live.size()));
+                assertThat(timers.cancel(t)).isTrue();
+                assertThat(t.isScheduled()).isFalse();
+            }
+            assertThat(timers.size()).isEqualTo(live.size());
+            assertThat(timers.entries()).isLessThanOrEqualTo(live.size() + Math.max(65, live.size() + 1));
+        }
+        for (Timeout t : live) {
+            assertThat(t.isScheduled()).isTrue();
+        }
+        assertThat(timers.runExpired(10_000 * MS)).isEqualTo(live.size());
+        assertThat(timers.entries()).isZero();
     }
 
     @Test
