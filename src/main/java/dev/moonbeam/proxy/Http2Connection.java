@@ -243,6 +243,9 @@ final class Http2Connection implements IoHandler, IdleConnection {
             for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED; round++) {
                 progressAgain = false;
                 boolean moved = output.flush(transport);
+                if (moved && output.takeRoomWanted()) {
+                    streams.pumpAll(); // room came free that a stream waited for
+                }
                 if (state == State.CLOSING) {
                     closingStep();
                     break;

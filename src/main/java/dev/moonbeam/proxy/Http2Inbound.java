@@ -251,10 +251,12 @@ final class Http2Inbound implements FrameListener {
         }
         long oldWindow = peer.initialWindowSize();
         peer.apply(changes);
-        if (changes.isSet(Http2Settings.INITIAL_WINDOW_SIZE)
-                && !streams.shiftSendWindows(peer.initialWindowSize() - oldWindow)) {
-            connection.fail(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE overflows a window");
-            return;
+        if (changes.isSet(Http2Settings.INITIAL_WINDOW_SIZE)) {
+            if (!streams.shiftSendWindows(peer.initialWindowSize() - oldWindow)) {
+                connection.fail(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE overflows a window");
+                return;
+            }
+            streams.pumpAll(); // every stream's window moved
         }
         if (changes.isSet(Http2Settings.HEADER_TABLE_SIZE)) {
             output.peerTableSize(peer.headerTableSize());
@@ -291,7 +293,9 @@ final class Http2Inbound implements FrameListener {
         if (streamId == 0) {
             if (!output.windowUpdate(increment)) {
                 connection.fail(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow"); // §6.9.1
+                return;
             }
+            streams.pumpAll(); // any stream may have waited for the connection window
             return;
         }
         Http2Stream stream = streams.find(streamId);
@@ -304,7 +308,9 @@ final class Http2Inbound implements FrameListener {
         stream.sendWindow += increment;
         if (stream.sendWindow > Http2Settings.MAX_WINDOW_SIZE) {
             resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+            return;
         }
+        stream.wantPump();
     }
 
     // ---- errors the reader found ----

@@ -43,6 +43,8 @@ final class Http2Output {
     private int lastDataEnd;
     /** After a connection error's GOAWAY nothing more is written (RFC 9113 §5.4.1). */
     private boolean stopped;
+    /** A stream found no room since the last {@link #takeRoomWanted}. */
+    private boolean roomWanted;
 
     Http2Output(Http2Connection connection, Worker worker, Http2Settings peer, int tableSize) {
         this.connection = connection;
@@ -63,13 +65,31 @@ final class Http2Output {
     }
 
     boolean roomForHead() {
-        return room() >= HEAD_ROOM + CONTROL_RESERVE;
+        if (room() >= HEAD_ROOM + CONTROL_RESERVE) {
+            return true;
+        }
+        roomWanted = true;
+        return false;
     }
 
     /** DATA payload that fits now: the connection window and the output buffer, less room for frame headers. */
     long dataRoom() {
         int room = room() - CONTROL_RESERVE - 2 * FrameWriter.FRAME_HEADER_BYTES;
-        return Math.max(0, Math.min(sendWindow, room));
+        long dataRoom = Math.max(0, Math.min(sendWindow, room));
+        if (dataRoom == 0) {
+            roomWanted = true;
+        }
+        return dataRoom;
+    }
+
+    /**
+     * Whether a stream found no room (output or connection window) since the last call: the
+     * connection then lets every stream try again once bytes left or the window grew.
+     */
+    boolean takeRoomWanted() {
+        boolean wanted = roomWanted;
+        roomWanted = false;
+        return wanted;
     }
 
     boolean isSendBlocked() {
@@ -157,7 +177,11 @@ final class Http2Output {
 
     /** Sends a block that waited for room, once there is room. */
     boolean sendPendingBlock(Http2Stream stream) {
-        if (!stream.hasPendingBlock() || stopped || !blockFits(stream.pendingBlock().remaining())) {
+        if (!stream.hasPendingBlock() || stopped) {
+            return false;
+        }
+        if (!blockFits(stream.pendingBlock().remaining())) {
+            roomWanted = true;
             return false;
         }
         emitBlock(stream.id, stream.pendingBlock(), stream.pendingEndStream());
@@ -174,6 +198,7 @@ final class Http2Output {
             emitBlock(stream.id, block, endStream);
         } else {
             stream.holdBlock(block, endStream);
+            roomWanted = true;
         }
     }
 

@@ -60,6 +60,12 @@ final class Http2Stream implements ClientSide {
     /** An encoded header block that waits for room in the connection's output, or null. */
     private ByteBuffer pendingBlock;
     private boolean pendingEndStream;
+    /**
+     * Something happened that may let this stream move (a frame for it, a backend event, its
+     * window grew, or it moved last pass and may move more): the next pump visits it. Streams
+     * that wait for output room are visited again through {@link Http2StreamTable#pumpAll}.
+     */
+    boolean pumpWanted;
 
     Http2Stream(Http2Connection connection) {
         this.connection = connection;
@@ -85,10 +91,15 @@ final class Http2Stream implements ClientSide {
         responseChunked = false;
         requestComplete = false;
         pendingBlock = null;
+        pumpWanted = true;
         if (trailerFields != null) {
             trailerFields.clear();
         }
         in = connection.buffers().acquire();
+    }
+
+    void wantPump() {
+        pumpWanted = true;
     }
 
     /** After the head was built: how the body reaches the exchange. */
@@ -110,6 +121,7 @@ final class Http2Stream implements ClientSide {
      * @return null, or the reason this is a stream error (RFC 9113 §8.1.1: more or less than Content-Length)
      */
     String data(ByteBuffer src, int offset, int length, boolean endStream) {
+        pumpWanted = true;
         bodyReceived += length;
         if (declaredLength >= 0 && bodyReceived > declaredLength) {
             return "DATA beyond content-length";
@@ -162,6 +174,7 @@ final class Http2Stream implements ClientSide {
 
     /** END_STREAM (on DATA or on trailers): the body is whole. */
     void endOfBody() {
+        pumpWanted = true;
         bodyEnded = true;
         if (state == State.OPEN) {
             state = State.HALF_CLOSED;
@@ -199,7 +212,7 @@ final class Http2Stream implements ClientSide {
             // Still waiting for a backend: none of that time was the client's to send in.
             startBodyDeadline();
         }
-        connection.progressSoon();
+        progress();
     }
 
     /**
@@ -456,6 +469,7 @@ final class Http2Stream implements ClientSide {
 
     /** The client reset the stream, or the connection is going: the exchange stops at once. */
     void abort() {
+        pumpWanted = true;
         if (state != State.DONE) {
             finish();
         }
@@ -466,6 +480,7 @@ final class Http2Stream implements ClientSide {
 
     @Override
     public void progress() {
+        pumpWanted = true;
         connection.progressSoon();
     }
 

@@ -30,6 +30,8 @@ final class Http2StreamTable {
     private int lastStreamId;
     /** A stream ended since the last sweep (or a finished one could not be freed yet). */
     private boolean sweepNeeded;
+    /** The next pump visits every stream, not only those that want it (see {@link #pumpAll}). */
+    private boolean pumpAll;
 
     Http2StreamTable(Http2Connection connection, Worker worker, ProxySettings settings, byte[] clientAddress,
             Http2Output output, Http2ReceiveWindow received) {
@@ -108,27 +110,51 @@ final class Http2StreamTable {
     // ---- each pass ----
 
     /**
-     * Lets every stream move its bytes: a header block that waited for room, request body into the
-     * exchange, the exchange's own relay. Stops if the connection closed under it.
+     * The next pump visits every stream: room or window that any of them may have waited for came
+     * free (bytes left the output, the client raised the connection window or the initial window).
+     */
+    void pumpAll() {
+        pumpAll = true;
+    }
+
+    /**
+     * Lets the streams move their bytes: a header block that waited for room, request body into the
+     * exchange, the exchange's own relay. Visits only the streams that want it (something happened
+     * to them, or they moved last time) unless {@link #pumpAll} was asked: with ten streams on a
+     * connection, visiting all at every pass costs more than the work it finds. Stops if the
+     * connection closed under it.
      *
      * @return true if anything moved
      */
     boolean pump() {
+        boolean all = pumpAll;
+        pumpAll = false;
         boolean moved = false;
         for (int i = 0; i < streams.size() && !connection.isClosed(); i++) {
             Http2Stream stream = streams.get(i);
-            moved |= output.sendPendingBlock(stream);
-            if (stream.state == Http2Stream.State.DONE || stream.exchange == null) {
+            if (!all && !stream.pumpWanted) {
                 continue;
             }
-            int taken = stream.frameBody();
-            moved |= taken > 0;
-            Exchange exchange = stream.exchange;
-            moved |= exchange.forwardRequestBody();
-            if (stream.exchange != null) {
-                moved |= exchange.pump();
-                exchange.updateInterest();
+            stream.pumpWanted = false;
+            if (pumpStream(stream)) {
+                stream.pumpWanted = true; // one read per pass: it may move more next pass
+                moved = true;
             }
+        }
+        return moved;
+    }
+
+    private boolean pumpStream(Http2Stream stream) {
+        boolean moved = output.sendPendingBlock(stream);
+        if (stream.state == Http2Stream.State.DONE || stream.exchange == null) {
+            return moved;
+        }
+        moved |= stream.frameBody() > 0;
+        Exchange exchange = stream.exchange;
+        moved |= exchange.forwardRequestBody();
+        if (stream.exchange != null) {
+            moved |= exchange.pump();
+            exchange.updateInterest();
         }
         return moved;
     }

@@ -3,13 +3,18 @@ package dev.moonbeam.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moonbeam.h2.FrameType;
+import dev.moonbeam.h2.FrameWriter;
+import dev.moonbeam.h2.Http2Settings;
 import dev.moonbeam.tls.TestProvider;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -97,6 +102,88 @@ abstract class Http2EndToEndTest {
             assertThat(large.resetCode()).isNull();
             assertThat(large.body()).isEqualTo(big);
         }
+    }
+
+    /**
+     * Streams that ran out of connection window wait, and one WINDOW_UPDATE on stream 0 must wake
+     * every one of them, including those that never sent a byte (no stream-level update comes for
+     * those). Then the same for a larger window the client announces in SETTINGS.
+     */
+    @Test
+    void streamsWaitingForTheConnectionWindowAllResumeWhenItGrows() throws Exception {
+        byte[] big = pattern(200_000);
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> TestBackend.respond(out, 200, big)));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            client.autoWindowUpdate = false;
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                ids.add(client.request("GET", "/big" + i, null));
+            }
+            // The proxy sends until the connection window (65,535 bytes) is spent; then every stream waits.
+            Map<Integer, Integer> received = new HashMap<>();
+            int total = 0;
+            for (int frames = 0; frames < 1_000 && total < 65_535; frames++) {
+                H2TestClient.Frame frame = client.next();
+                if (frame.type() == FrameType.DATA) {
+                    total += frame.payload().length;
+                    received.merge(frame.streamId(), frame.payload().length, Integer::sum);
+                }
+            }
+            assertThat(total).isEqualTo(65_535);
+            assertThat(received.size()).as("streams that sent anything").isLessThan(ids.size());
+
+            // Credit what arrived, and raise every stream's window by SETTINGS: from here on the
+            // client credits each DATA frame as it reads it.
+            ByteBuffer frames = ByteBuffer.allocate(1024);
+            FrameWriter.settings(frames, new Http2Settings()
+                    .set(Http2Settings.INITIAL_WINDOW_SIZE, 1 << 20));
+            FrameWriter.windowUpdate(frames, 0, total);
+            client.send(Arrays.copyOf(frames.array(), frames.position()));
+            client.autoWindowUpdate = true;
+            for (int id : ids) {
+                H2TestClient.Response response = client.response(id);
+                assertThat(response.resetCode()).as("stream %d", id).isNull();
+                assertThat(response.body()).as("stream %d", id).isEqualTo(big);
+            }
+        }
+    }
+
+    /**
+     * A client that stops reading fills the proxy's output for the connection; every stream then
+     * waits for room, and all must go on once the client reads again.
+     */
+    @Test
+    void streamsWaitingForOutputRoomAllResumeWhenTheClientReadsAgain() throws Exception {
+        byte[] big = pattern(2_000_000);
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) -> TestBackend.respond(out, 200, big)));
+        ProxyHarness proxy = http2Proxy(backend);
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            // Windows far larger than the responses: only the socket and the proxy's buffers hold them back.
+            ByteBuffer frames = ByteBuffer.allocate(1024);
+            FrameWriter.settings(frames, new Http2Settings()
+                    .set(Http2Settings.INITIAL_WINDOW_SIZE, 64 << 20));
+            FrameWriter.windowUpdate(frames, 0, 64 << 20);
+            client.send(Arrays.copyOf(frames.array(), frames.position()));
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                ids.add(client.request("GET", "/big" + i, null));
+            }
+            Thread.sleep(500); // not reading: 16 MB cannot all fit in the socket buffers
+            for (int id : ids) {
+                H2TestClient.Response response = client.response(id);
+                assertThat(response.resetCode()).as("stream %d", id).isNull();
+                assertThat(response.body()).as("stream %d", id).isEqualTo(big);
+            }
+        }
+    }
+
+    private static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) ('a' + i % 26);
+        }
+        return bytes;
     }
 
     @Test
