@@ -16,7 +16,9 @@ import org.openjdk.jmh.annotations.State;
  * {@code timeoutMillis} past a clock that moves forward, with {@code timeouts} of them scheduled
  * (500 = h2load -c50 -m10's backend exchanges). Each operation re-arms one timeout, round robin,
  * and now and then lets the loop run expired ones, as a select round would. Forked twice: with
- * the launcher's C1-only JIT and with the full tiered JIT. Run with
+ * the launcher's C1-only JIT and with the full tiered JIT. {@link #cancelAndRearm} is what each
+ * proxied request does to its exchange's and its pooled backend connection's timeouts: cancel one,
+ * arm it again later. Run with
  * {@code scripts/jmh.sh 'dev.moonbeam.loop.*'}.
  */
 @State(Scope.Thread)
@@ -51,6 +53,22 @@ public class TimersBenchmark {
         }
         if ((now & 0xFFFF) < 1_000) {
             return timers.nanosUntilNext(now) + timers.runExpired(now); // a select round: nothing due
+        }
+        return now;
+    }
+
+    /** A request's cycle: its timeout cancelled when it ends, armed again by the next one. */
+    @Benchmark
+    public long cancelAndRearm() {
+        now += 1_000;
+        Timeout t = armed[next];
+        timers.cancel(t);
+        timers.schedule(t, now + TIMEOUT_NANOS);
+        if (++next == timeouts) {
+            next = 0;
+        }
+        if ((now & 0xFFFF) < 1_000) {
+            return timers.nanosUntilNext(now) + timers.runExpired(now);
         }
         return now;
     }
