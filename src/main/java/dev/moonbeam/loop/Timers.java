@@ -18,8 +18,10 @@ import java.util.Arrays;
  * reaches the top (then it is dropped) or is scheduled again (then it is postponed from there). Every
  * request cancels and re-arms the same few timeouts (its exchange's, its pooled backend connection's
  * idle one), so in steady state a request costs no heap operation at all. When cancelled entries
- * outnumber the live ones the heap is rebuilt without them (O(n), amortised O(1) per cancel), so it
- * never holds more than twice the live timeouts, nor keeps closed connections reachable for long.
+ * outnumber the live ones (and number over 64) the heap is rebuilt without them (O(n), amortised
+ * O(1) per cancel), so it holds at most the live timeouts plus max(64, live) cancelled ones, and a
+ * closed connection stays reachable through its timeout only that long. A cancelled timeout still
+ * belongs to this {@code Timers} until it is dropped: it can be scheduled again here, not elsewhere.
  *
  * <p>Why a heap rather than a hashed wheel: deadlines here span 10 ms to minutes, a heap needs no
  * tick or resolution choice, and {@link #nanosUntilNext} is known, so {@code select} sleeps until

@@ -239,6 +239,7 @@ final class Http2Connection implements IoHandler, IdleConnection {
             return;
         }
         inProgress = true;
+        boolean stillMoving = true;
         try {
             for (int round = 0; round < MAX_ROUNDS && state != State.CLOSED; round++) {
                 progressAgain = false;
@@ -248,6 +249,7 @@ final class Http2Connection implements IoHandler, IdleConnection {
                 }
                 if (state == State.CLOSING) {
                     closingStep();
+                    stillMoving = false;
                     break;
                 }
                 moved |= readFrames();
@@ -255,10 +257,16 @@ final class Http2Connection implements IoHandler, IdleConnection {
                 streams.sweepIfNeeded();
                 moved |= streams.sendCredit();
                 if (!moved && !progressAgain) {
+                    stillMoving = false;
                     break;
                 }
             }
             if (state != State.CLOSED) {
+                if (stillMoving) {
+                    // The round cap stopped a pass that still moved bytes: go on after the loop's
+                    // other connections had their turn, not only at this one's next socket event.
+                    progressSoon();
+                }
                 if (state == State.GOING_AWAY && streams.isEmpty()) {
                     // The last stream is gone: GOAWAY, close_notify and FIN now, not when the grace ends.
                     beginClosing();

@@ -75,16 +75,15 @@ final class Http2Output {
     /** DATA payload that fits now: the connection window and the output buffer, less room for frame headers. */
     long dataRoom() {
         int room = room() - CONTROL_RESERVE - 2 * FrameWriter.FRAME_HEADER_BYTES;
-        long dataRoom = Math.max(0, Math.min(sendWindow, room));
-        if (dataRoom == 0) {
-            roomWanted = true;
+        if (room <= 0) {
+            roomWanted = true; // a wait for the connection window ends with its WINDOW_UPDATE instead
         }
-        return dataRoom;
+        return Math.max(0, Math.min(sendWindow, room));
     }
 
     /**
-     * Whether a stream found no room (output or connection window) since the last call: the
-     * connection then lets every stream try again once bytes left or the window grew.
+     * Whether a stream found no output room since the last call: the connection then lets every
+     * stream try again once bytes left.
      */
     boolean takeRoomWanted() {
         boolean wanted = roomWanted;

@@ -205,6 +205,32 @@ abstract class Http2EndToEndTest {
         }
     }
 
+    /** Uploads far larger than the windows, on streams open at once: each arrives whole, credit flowing back as it goes. */
+    @Test
+    void largeUploadsOnConcurrentStreamsAllArriveWhole() throws Exception {
+        TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
+                TestBackend.respond(out, 200, request.body().length + "|" + Arrays.hashCode(request.body()))));
+        ProxyHarness proxy = http2Proxy(backend);
+        byte[] body = new byte[1_000_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 7);
+        }
+        try (H2TestClient client = new H2TestClient(proxy.port())) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                int id = 1 + 2 * i;
+                client.headers(id, false, ":method", "POST", ":scheme", "https", ":path", "/up" + i, ":authority", "h2.test");
+                ids.add(id);
+            }
+            for (int id : ids) {
+                client.data(id, body, true);
+            }
+            for (int id : ids) {
+                assertThat(client.response(id).bodyText()).as("stream %d", id).isEqualTo(body.length + "|" + Arrays.hashCode(body));
+            }
+        }
+    }
+
     @Test
     void aMalformedRequestResetsItsStreamAndTheConnectionGoesOn() throws Exception {
         TestBackend backend = cleanup.track(new TestBackend("a", (request, in, out, socket) ->
