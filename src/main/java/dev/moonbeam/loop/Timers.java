@@ -14,7 +14,7 @@ import java.util.Arrays;
  * and is moved to its real one only when its old deadline passes. Expiry order is exactly that of
  * the real deadlines; {@link #nanosUntilNext} is never later than the real next deadline.
  *
- * <p>Cancelling is O(1) too: a cancelled timeout only is marked, and keeps its heap place until it
+ * <p>Cancelling is O(1) too: a cancelled timeout is only marked, and keeps its heap place until it
  * reaches the top (then it is dropped) or is scheduled again (then it is postponed from there). Every
  * request cancels and re-arms the same few timeouts (its exchange's, its pooled backend connection's
  * idle one), so in steady state a request costs no heap operation at all. When cancelled entries

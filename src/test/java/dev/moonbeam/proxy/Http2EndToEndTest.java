@@ -135,11 +135,7 @@ abstract class Http2EndToEndTest {
 
             // Credit what arrived, and raise every stream's window by SETTINGS: from here on the
             // client credits each DATA frame as it reads it.
-            ByteBuffer frames = ByteBuffer.allocate(1024);
-            FrameWriter.settings(frames, new Http2Settings()
-                    .set(Http2Settings.INITIAL_WINDOW_SIZE, 1 << 20));
-            FrameWriter.windowUpdate(frames, 0, total);
-            client.send(Arrays.copyOf(frames.array(), frames.position()));
+            raiseWindows(client, 1 << 20, total);
             client.autoWindowUpdate = true;
             for (int id : ids) {
                 H2TestClient.Response response = client.response(id);
@@ -160,11 +156,7 @@ abstract class Http2EndToEndTest {
         ProxyHarness proxy = http2Proxy(backend);
         try (H2TestClient client = new H2TestClient(proxy.port())) {
             // Windows far larger than the responses: only the socket and the proxy's buffers hold them back.
-            ByteBuffer frames = ByteBuffer.allocate(1024);
-            FrameWriter.settings(frames, new Http2Settings()
-                    .set(Http2Settings.INITIAL_WINDOW_SIZE, 64 << 20));
-            FrameWriter.windowUpdate(frames, 0, 64 << 20);
-            client.send(Arrays.copyOf(frames.array(), frames.position()));
+            raiseWindows(client, 64 << 20, 64 << 20);
             List<Integer> ids = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 ids.add(client.request("GET", "/big" + i, null));
@@ -176,6 +168,14 @@ abstract class Http2EndToEndTest {
                 assertThat(response.body()).as("stream %d", id).isEqualTo(big);
             }
         }
+    }
+
+    /** SETTINGS_INITIAL_WINDOW_SIZE for every stream, and a WINDOW_UPDATE on the connection. */
+    private static void raiseWindows(H2TestClient client, int initialWindow, int connectionIncrement) throws IOException {
+        ByteBuffer frames = ByteBuffer.allocate(1024);
+        FrameWriter.settings(frames, new Http2Settings().set(Http2Settings.INITIAL_WINDOW_SIZE, initialWindow));
+        FrameWriter.windowUpdate(frames, 0, connectionIncrement);
+        client.send(Arrays.copyOf(frames.array(), frames.position()));
     }
 
     private static byte[] pattern(int length) {
