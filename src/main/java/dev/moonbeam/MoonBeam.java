@@ -469,11 +469,25 @@ public final class MoonBeam implements AutoCloseable {
      */
     public void drainAndClose(java.time.Duration drain) {
         draining = true;
+        java.util.concurrent.CountDownLatch acceptorsStopped = new java.util.concurrent.CountDownLatch(workers.size());
         for (Worker worker : workers) {
-            worker.loop().execute(worker::drain);
+            worker.loop().execute(() -> {
+                try {
+                    worker.drain();
+                } finally {
+                    acceptorsStopped.countDown();
+                }
+            });
         }
         long deadline = System.nanoTime() + drain.toNanos();
-        while (openClients() > 0 && System.nanoTime() - deadline < 0) {
+        // Counting open clients means nothing before every loop has taken what its listener had
+        // queued: a count of 0 then would close listeners under queued connections (reset).
+        try {
+            acceptorsStopped.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        while (openClients() > 0 && System.nanoTime() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {

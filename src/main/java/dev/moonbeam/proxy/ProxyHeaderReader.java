@@ -40,6 +40,8 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
         this.in = worker.loop().buffers().acquire();
         this.openedNanos = worker.loop().now();
         this.key = worker.loop().register(channel, SelectionKey.OP_READ, this);
+        // Open from the accept on: a drain waits for it like for any client it owes an answer.
+        worker.clientOpened();
         // A balancer sends its header at once; anyone else gets the time its first bytes would get anyway.
         long nanos = fromBalancer ? settings.clientHeadNanos()
                 : settings.tls() != null ? settings.tlsHandshakeNanos() : settings.clientIdleNanos();
@@ -48,7 +50,11 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
 
     static void start(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
         ProxyHeaderReader reader = new ProxyHeaderReader(worker, channel, settings);
-        reader.onReady(reader.key, SelectionKey.OP_READ); // the header often came with the handshake's last ACK
+        try {
+            reader.onReady(reader.key, SelectionKey.OP_READ); // the header often came with the handshake's last ACK
+        } catch (RuntimeException e) {
+            reader.abort(e); // it counts as open now: it closes itself, not the caller
+        }
     }
 
     @Override
@@ -121,11 +127,13 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
         releaseBuffer();
         try {
             ClientConnection.open(worker, channel, settings, client, local, readAhead);
+            // After the connection counted itself: the count never dips to 0 between the two.
+            worker.clientHandedOver();
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
             key.cancel();
             Acceptor.closeQuietly(channel);
-            worker.clientLimit().release();
+            worker.clientClosed();
         }
     }
 
@@ -177,6 +185,6 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
         }
         key.cancel();
         Acceptor.closeQuietly(channel);
-        worker.clientLimit().release();
+        worker.clientClosed();
     }
 }

@@ -309,6 +309,11 @@ public final class Worker {
         clientLimit.release();
     }
 
+    /** The connection counted itself when it opened; the one that handed it over stops counting. */
+    void clientHandedOver() {
+        openClients--;
+    }
+
     /** The process-wide PROXY protocol counters; call before the loop starts. */
     public void proxyProtocolStats(ProxyProtocolStats shared) {
         this.proxyProtocolStats = java.util.Objects.requireNonNull(shared, "proxyProtocolStats");
