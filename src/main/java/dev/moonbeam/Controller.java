@@ -129,10 +129,24 @@ final class Controller implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, signal + " again: exiting now");
             Runtime.getRuntime().halt(1);
         }
+        long delayMillis = proxy.config().timeouts().shutdownDelay().toMillis();
         long drainMillis = proxy.config().timeouts().shutdownDrain().toMillis();
-        LOG.log(System.Logger.Level.INFO, signal + ": stopping; in-flight requests get up to " + drainMillis
-                + " ms (send the signal again to exit at once)");
-        Thread shutdown = new Thread(() -> proxy.drainAndClose(proxy.config().timeouts().shutdownDrain()), "shutdown");
+        LOG.log(System.Logger.Level.INFO, signal + ": stopping; "
+                + (delayMillis > 0 ? "/healthz answers 503 and clients are still served for " + delayMillis
+                        + " ms (timeouts.shutdown_delay), then " : "")
+                + "in-flight requests get up to " + drainMillis + " ms (send the signal again to exit at once)");
+        proxy.announceStopping();
+        Thread shutdown = new Thread(() -> {
+            if (delayMillis > 0) {
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    // Cut short: drain now, with the flag cleared so the drain itself still waits.
+                }
+                LOG.log(System.Logger.Level.INFO, "shutdown_delay over: draining");
+            }
+            proxy.drainAndClose(proxy.config().timeouts().shutdownDrain());
+        }, "shutdown");
         shutdown.start();
     }
 

@@ -50,6 +50,7 @@ public final class MoonBeam implements AutoCloseable {
     private final List<ServerSocketChannel> listeners;
     private volatile ProxyConfig config;
     private volatile long reloads;
+    /** Stopping (SIGTERM): /healthz answers 503, whether or not the drain has started yet. */
     private volatile boolean draining;
     private final List<Worker> workers;
     private final RoutingTable routing;
@@ -461,6 +462,14 @@ public final class MoonBeam implements AutoCloseable {
 
     public long reloads() {
         return reloads;
+    }
+
+    /**
+     * The first step of a delayed stop ({@code timeouts.shutdown_delay}): /healthz answers 503 so
+     * balancers stop sending, while clients are still accepted and served as usual.
+     */
+    public void announceStopping() {
+        draining = true;
     }
 
     /**

@@ -38,6 +38,11 @@ class ShutdownIT {
     }
 
     private int startProxy(long slowMillis) throws Exception {
+        return startProxy(slowMillis, ", \"timeouts\": {\"shutdown_drain\": \"10s\"}");
+    }
+
+    /** {@code extraJson}: more top-level keys, after a comma; the timeouts section is this class's. */
+    private int startProxy(long slowMillis, String extraJson) throws Exception {
         backend = new TestBackend("slow", (request, in, out, socket) -> {
             if (request.target().equals("/download")) {
                 streamDownload(out);
@@ -52,13 +57,10 @@ class ShutdownIT {
             }
             TestBackend.respond(out, 200, "done " + request.target());
         });
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        int port = freePort();
         Path config = dir.resolve("proxy_config.json");
         Files.writeString(config, "{\"listen\": \"127.0.0.1:" + port + "\", \"threads\": 2, \"backend_servers\": [\""
-                + backend.address() + "\"], \"log\": {\"file\": null}, \"timeouts\": {\"shutdown_drain\": \"10s\"}}");
+                + backend.address() + "\"], \"log\": {\"file\": null}" + extraJson + "}");
         process = new ProcessBuilder(javaBinary(), "-jar", JAR.toString(), "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -70,6 +72,62 @@ class ShutdownIT {
             }
         }
         throw new AssertionError("proxy did not start: " + Files.readString(dir.resolve("proxy.log")));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static int healthzStatus(int adminPort) throws IOException {
+        try (RawClient admin = new RawClient(adminPort)) {
+            return admin.get("/healthz").status();
+        }
+    }
+
+    /**
+     * With timeouts.shutdown_delay, SIGTERM first only turns /healthz to 503: new connections are
+     * still accepted and served, keep-alive connections stay open; after the delay the drain
+     * closes the listener and the process exits 0.
+     */
+    @Test
+    void sigtermWithAShutdownDelayServesOnWhileHealthzSays503ThenDrains() throws Exception {
+        int adminPort = freePort();
+        int port = startProxy(0, ", \"timeouts\": {\"shutdown_delay\": \"3s\", \"shutdown_drain\": \"5s\"}"
+                + ", \"admin\": {\"listen\": \"127.0.0.1:" + adminPort + "\"}");
+        try (RawClient kept = new RawClient(port)) {
+            assertThat(healthzStatus(adminPort)).isEqualTo(200);
+            assertThat(kept.get("/before").status()).isEqualTo(200);
+            long signalled = System.nanoTime();
+            process.destroy(); // SIGTERM
+            long deadline = signalled + TimeUnit.SECONDS.toNanos(1);
+            int health = 200;
+            while (health == 200 && System.nanoTime() - deadline < 0) {
+                sleep(10);
+                health = healthzStatus(adminPort);
+            }
+            assertThat(health).as("/healthz once the signal is in").isEqualTo(503);
+            HttpMessage onKept = kept.get("/during-kept");
+            HttpMessage onNew;
+            try (RawClient fresh = new RawClient(port)) {
+                onNew = fresh.get("/during-new");
+            }
+            long servedWithin = System.nanoTime() - signalled;
+            assertThat(servedWithin).as("both answered inside the delay, or the test proves nothing")
+                    .isLessThan(TimeUnit.MILLISECONDS.toNanos(3000));
+            assertThat(onKept.status()).isEqualTo(200);
+            assertThat(onKept.header("Connection")).as("keep-alive as usual during the delay").isNull();
+            assertThat(onNew.status()).isEqualTo(200);
+            assertThat(onNew.bodyText()).isEqualTo("done /during-new");
+            assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(System.nanoTime() - signalled).as("the drain waited for the delay")
+                    .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(3000));
+            assertThat(process.exitValue()).isZero();
+            assertThat(kept.isClosedByPeer()).as("the kept connection, closed by the drain").isTrue();
+        }
+        assertThat(Files.readString(dir.resolve("proxy.log")))
+                .contains("SIGTERM: stopping; /healthz answers 503 and clients are still served for 3000 ms", "stopped");
     }
 
     private static String javaBinary() {

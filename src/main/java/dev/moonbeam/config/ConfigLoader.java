@@ -445,7 +445,9 @@ public final class ConfigLoader {
                 section.duration("backend_idle", d.backendIdle(), min, max),
                 section.duration("shutdown_drain", d.shutdownDrain(), Duration.ZERO, max),
                 section.duration("loop_stall_warning", d.loopStallWarning(), Duration.ZERO, Duration.ofMinutes(10)),
-                section.duration("client_body", d.clientBody(), Duration.ZERO, max));
+                section.duration("client_body", d.clientBody(), Duration.ZERO, max),
+                // Longer than a balancer's health-check interval times its fall count, not hours.
+                section.duration("shutdown_delay", d.shutdownDelay(), Duration.ZERO, Duration.ofMinutes(10)));
         section.rejectUnknownKeys();
         return timeouts;
     }

@@ -17,11 +17,15 @@ import java.time.Duration;
  *                        stack (see dev.moonbeam.loop.LoopWatchdog); zero switches the warning off
  * @param clientBody      an HTTP/1.1 request body must arrive whole within this after its head, else
  *                        408; zero (the default) = no limit beyond the inactivity timeout
+ * @param shutdownDelay   on SIGTERM, /healthz answers 503 at once but MoonBeam goes on accepting and
+ *                        serving as usual for this long before the drain starts, so a balancer that
+ *                        health-checks it stops sending before the listeners close (HAProxy's
+ *                        {@code grace}); zero (the default) = drain at once
  */
 public record Timeouts(Duration clientHead, Duration clientIdle, Duration tlsHandshake, Duration backendConnect,
                        Duration backendResponse, Duration backendIdle, Duration shutdownDrain,
-                       Duration loopStallWarning, Duration clientBody) {
+                       Duration loopStallWarning, Duration clientBody, Duration shutdownDelay) {
     public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60),
             Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(30),
-            Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ZERO);
+            Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ZERO, Duration.ZERO);
 }

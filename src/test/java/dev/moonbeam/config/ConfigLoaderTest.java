@@ -98,7 +98,7 @@ class ConfigLoaderTest {
                           "protocols": ["TLSv1.3"]},
                   "timeouts": {"client_head": "2s", "client_idle": 90, "tls_handshake": "500ms", "backend_connect": "1.5s",
                                "backend_response": "2m", "backend_idle": "4s", "shutdown_drain": 0,
-                               "loop_stall_warning": "250ms"},
+                               "loop_stall_warning": "250ms", "shutdown_delay": "5s"},
                   "limits": {"max_request_line": "4k", "max_header_bytes": "16k", "max_header_count": 50,
                              "max_chunk_extension": 256, "max_body_bytes": "1m", "max_idle_per_backend": 8,
                              "max_client_connections": 5000},
@@ -115,7 +115,7 @@ class ConfigLoaderTest {
         assertThat(config.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(90),
                 Duration.ofMillis(500), Duration.ofMillis(1500), Duration.ofMinutes(2), Duration.ofSeconds(4), Duration.ZERO,
-                Duration.ofMillis(250), Duration.ZERO));
+                Duration.ofMillis(250), Duration.ZERO, Duration.ofSeconds(5)));
         assertThat(config.limits()).isEqualTo(new Limits(4096, 16384, 50, 256, 1024 * 1024, 8, 5000));
         assertThat(config.log().file()).isEqualTo(home.resolve("var/mb.log"));
         assertThat(config.log().level()).isEqualTo(System.Logger.Level.DEBUG);
@@ -412,7 +412,9 @@ class ConfigLoaderTest {
                         "unknown"),
                 Arguments.of("warmup not an object", "{" + ok + ", \"warmup\": 2}", "warmup", "must be an object"),
                 Arguments.of("loop_stall_warning too long", "{" + ok + ", \"timeouts\": {\"loop_stall_warning\": \"1h\"}}",
-                        "timeouts.loop_stall_warning", "must be between 0ms and 600s, found 3600s"));
+                        "timeouts.loop_stall_warning", "must be between 0ms and 600s, found 3600s"),
+                Arguments.of("shutdown_delay too long", "{" + ok + ", \"timeouts\": {\"shutdown_delay\": \"1h\"}}",
+                        "timeouts.shutdown_delay", "must be between 0ms and 600s, found 3600s"));
     }
 
     @ParameterizedTest(name = "{0}")
