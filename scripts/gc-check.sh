@@ -122,11 +122,12 @@ for mode in "${mode_list[@]}"; do
 {"listen": "127.0.0.1:$port", "threads": 1, "backend_servers": ["127.0.0.1:$origin_port"],
  "log": {"file": null, "level": "warning"}$ssl}
 EOF
-  # The launcher's JIT choice for this config (C1 only, unless JSSE serves), as in production.
+  # The launcher's JIT choice for this config (C1 only, unless JSSE serves) and Integer cache, as in production.
   launcher_flags="$("$home/scripts/moonbeam.sh" --jvm-flags --config "$tmp/moonbeam-$mode.json")" \
     || die "scripts/moonbeam.sh --jvm-flags failed (see above)"
   jit="$(grep -oE -- '-XX:TieredStopAtLevel=1( -Dmoonbeam.jit=c1)?' <<<"$launcher_flags" || true)"
-  MOONBEAM_JAVA_OPTS="-Xms$heap -Xmx$heap -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m -Xss512k $jit -Xlog:gc:file=$out/$mode-gc.log:uptime" \
+  box_cache="$(grep -oE -- '-Djava.lang.Integer.IntegerCache.high=[0-9]+' <<<"$launcher_flags" || true)"
+  MOONBEAM_JAVA_OPTS="-Xms$heap -Xmx$heap -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m -Xss512k $jit $box_cache -Xlog:gc:file=$out/$mode-gc.log:uptime" \
     taskset -c "$proxy_cpu" "$home/scripts/moonbeam.sh" --config "$tmp/moonbeam-$mode.json" >"$out/$mode-moonbeam.log" 2>&1 &
   mb="$!"
   pids+=("$mb")

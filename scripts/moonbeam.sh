@@ -88,6 +88,12 @@ default_flags+=" -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeR
 # Java 22+ can hand freed native memory (mostly the JIT compiler's arenas) back to the OS each
 # second: RSS under TLS load 112 -> 90-98 MB, and 112 -> 83 MB once the load stops.
 [ "$java_major_now" -ge 22 ] 2>/dev/null && default_flags+=" -XX:TrimNativeHeapInterval=1000"
+# The JDK's epoll selector looks every ready key up by its file descriptor boxed as an Integer, and
+# Integer.valueOf caches only up to 127: with ~600 sockets (h2load -c50 -m10 and its backend
+# connections) that was ~22 bytes of garbage per request and a young collection every ~30 s. A
+# cache up to 16383 (320 KB of heap) covers the descriptors of 16k connections: 0 bytes per request
+# (scripts/gc-check.sh --modes h2).
+default_flags+=" -Djava.lang.Integer.IntegerCache.high=16383"
 # The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
 # (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).
 default_flags+=" --enable-native-access=ALL-UNNAMED"
