@@ -91,8 +91,9 @@ default_flags+=" -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeR
 # The JDK's epoll selector looks every ready key up by its file descriptor boxed as an Integer, and
 # Integer.valueOf caches only up to 127: with ~600 sockets (h2load -c50 -m10 and its backend
 # connections) that was ~22 bytes of garbage per request and a young collection every ~30 s. A
-# cache up to 16383 (320 KB of heap) covers the descriptors of 16k connections: 0 bytes per request
-# (scripts/gc-check.sh --modes h2).
+# cache up to 16383 (320 KB of heap) covers 16k descriptors (~8k proxied connections, a client and a
+# backend socket each): 0 bytes per request (scripts/gc-check.sh --modes h2). MOONBEAM_JAVA_OPTS
+# replaces these flags: keep this one there.
 default_flags+=" -Djava.lang.Integer.IntegerCache.high=16383"
 # The native TLS provider loads BoringSSL through JNI; JDK 24+ warns about that unless it is allowed
 # (the jar's manifest says the same for plain `java -jar`; JDK 17 accepts the flag too).

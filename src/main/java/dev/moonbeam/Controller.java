@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -125,12 +126,21 @@ final class Controller implements AutoCloseable {
     }
 
     void terminate(String signal) {
+        terminate(signal, true);
+    }
+
+    /**
+     * @param delay whether {@code timeouts.shutdown_delay} applies: not to a signal that came
+     *              during start-up, before any balancer could have seen this process healthy
+     */
+    void terminate(String signal, boolean delay) {
         if (terminationSignals.incrementAndGet() > 1) {
             LOG.log(System.Logger.Level.WARNING, signal + " again: exiting now");
             Runtime.getRuntime().halt(1);
         }
-        long delayMillis = proxy.config().timeouts().shutdownDelay().toMillis();
-        long drainMillis = proxy.config().timeouts().shutdownDrain().toMillis();
+        long delayMillis = delay ? proxy.config().timeouts().shutdownDelay().toMillis() : 0;
+        Duration drain = proxy.config().timeouts().shutdownDrain(); // as configured now: a reload during the delay does not change it
+        long drainMillis = drain.toMillis();
         LOG.log(System.Logger.Level.INFO, signal + ": stopping; "
                 + (delayMillis > 0 ? "/healthz answers 503 and clients are still served for " + delayMillis
                         + " ms (timeouts.shutdown_delay), then " : "")
@@ -141,11 +151,12 @@ final class Controller implements AutoCloseable {
                 try {
                     Thread.sleep(delayMillis);
                 } catch (InterruptedException e) {
-                    // Cut short: drain now, with the flag cleared so the drain itself still waits.
+                    // Nothing interrupts this thread today; if something does, drain at once, with
+                    // the flag cleared so that the drain still waits.
                 }
                 LOG.log(System.Logger.Level.INFO, "shutdown_delay over: draining");
             }
-            proxy.drainAndClose(proxy.config().timeouts().shutdownDrain());
+            proxy.drainAndClose(drain);
         }, "shutdown");
         shutdown.start();
     }

@@ -112,7 +112,7 @@ final class Startup {
         String early = earlySignal.get();
         if (early != null) {
             LOG.log(System.Logger.Level.INFO, early + " arrived while starting: stopping now that the signal handlers are in place");
-            controller.terminate(early);
+            controller.terminate(early, false);
         }
         if (demo != null) {
             System.out.println(tryItLine(config, proxy));

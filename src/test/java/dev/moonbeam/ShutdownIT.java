@@ -80,6 +80,18 @@ class ShutdownIT {
         }
     }
 
+    private static void awaitListening(int port) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() - deadline < 0) {
+            try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException notYet) {
+                sleep(50);
+            }
+        }
+        throw new AssertionError("nothing listens on " + port);
+    }
+
     private static int healthzStatus(int adminPort) throws IOException {
         try (RawClient admin = new RawClient(adminPort)) {
             return admin.get("/healthz").status();
@@ -94,8 +106,9 @@ class ShutdownIT {
     @Test
     void sigtermWithAShutdownDelayServesOnWhileHealthzSays503ThenDrains() throws Exception {
         int adminPort = freePort();
-        int port = startProxy(0, ", \"timeouts\": {\"shutdown_delay\": \"3s\", \"shutdown_drain\": \"5s\"}"
+        int port = startProxy(0, ", \"timeouts\": {\"shutdown_delay\": \"5s\", \"shutdown_drain\": \"5s\"}"
                 + ", \"admin\": {\"listen\": \"127.0.0.1:" + adminPort + "\"}");
+        awaitListening(adminPort); // bound a little after the main port
         try (RawClient kept = new RawClient(port)) {
             assertThat(healthzStatus(adminPort)).isEqualTo(200);
             assertThat(kept.get("/before").status()).isEqualTo(200);
@@ -115,19 +128,19 @@ class ShutdownIT {
             }
             long servedWithin = System.nanoTime() - signalled;
             assertThat(servedWithin).as("both answered inside the delay, or the test proves nothing")
-                    .isLessThan(TimeUnit.MILLISECONDS.toNanos(3000));
+                    .isLessThan(TimeUnit.MILLISECONDS.toNanos(5000));
             assertThat(onKept.status()).isEqualTo(200);
             assertThat(onKept.header("Connection")).as("keep-alive as usual during the delay").isNull();
             assertThat(onNew.status()).isEqualTo(200);
             assertThat(onNew.bodyText()).isEqualTo("done /during-new");
             assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(System.nanoTime() - signalled).as("the drain waited for the delay")
-                    .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(3000));
+                    .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(5000));
             assertThat(process.exitValue()).isZero();
             assertThat(kept.isClosedByPeer()).as("the kept connection, closed by the drain").isTrue();
         }
         assertThat(Files.readString(dir.resolve("proxy.log")))
-                .contains("SIGTERM: stopping; /healthz answers 503 and clients are still served for 3000 ms", "stopped");
+                .contains("SIGTERM: stopping; /healthz answers 503 and clients are still served for 5000 ms", "stopped");
     }
 
     private static String javaBinary() {

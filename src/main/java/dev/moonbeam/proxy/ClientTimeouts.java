@@ -12,7 +12,7 @@ final class ClientTimeouts {
     enum Purpose { HANDSHAKE, IDLE, HEAD, BODY, CLOSING }
 
     /** How long an idle keep-alive connection stays open once draining starts (see drain()). */
-    private static final long DRAIN_IDLE_GRACE_NANOS = 1_000_000_000L;
+    static final long DRAIN_IDLE_GRACE_NANOS = 1_000_000_000L;
     /** How long a final response may take to drain, and the client to close, before we close regardless. */
     static final long CLOSING_GRACE_NANOS = 5_000_000_000L;
 

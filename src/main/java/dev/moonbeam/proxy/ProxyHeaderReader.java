@@ -40,12 +40,16 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
         this.in = worker.loop().buffers().acquire();
         this.openedNanos = worker.loop().now();
         this.key = worker.loop().register(channel, SelectionKey.OP_READ, this);
-        // Open from the accept on: a drain waits for it like for any client it owes an answer.
-        worker.clientOpened();
         // A balancer sends its header at once; anyone else gets the time its first bytes would get anyway.
         long nanos = fromBalancer ? settings.clientHeadNanos()
                 : settings.tls() != null ? settings.tlsHandshakeNanos() : settings.clientIdleNanos();
+        if (worker.isDraining()) {
+            nanos = Math.min(nanos, ClientTimeouts.DRAIN_IDLE_GRACE_NANOS); // taken from the queue by the drain: see drain()
+        }
         worker.loop().timers().schedule(timeout, worker.loop().now() + nanos);
+        // Open from the accept on: a drain waits for it like for any client it owes an answer. Last,
+        // so a constructor that throws leaves the count to the caller's clean-up (Acceptor.setUp).
+        worker.clientOpened();
     }
 
     static void start(Worker worker, SocketChannel channel, ProxySettings settings) throws IOException {
@@ -115,25 +119,41 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
 
     /** The rest of {@code in} (read mode) goes to the connection as bytes read ahead. */
     private void handOff(InetSocketAddress client, InetSocketAddress local) {
-        done = true;
+        done = true; // from here on this method alone closes or hands over: abort() and close() step aside
         worker.loop().timers().cancel(timeout);
-        if (fromBalancer) {
-            worker.proxyProtocolStats().accepted();
-        }
-        ByteBuffer readAhead = null;
-        if (in.hasRemaining()) {
-            readAhead = ByteBuffer.allocate(in.remaining()).put(in).flip();
-        }
-        releaseBuffer();
         try {
+            if (fromBalancer) {
+                worker.proxyProtocolStats().accepted();
+            }
+            ByteBuffer readAhead = null;
+            if (in.hasRemaining()) {
+                readAhead = ByteBuffer.allocate(in.remaining()).put(in).flip();
+            }
+            releaseBuffer();
             ClientConnection.open(worker, channel, settings, client, local, readAhead);
-            // After the connection counted itself: the count never dips to 0 between the two.
-            worker.clientHandedOver();
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "could not set up client connection: " + e);
+            releaseBuffer();
             key.cancel();
             Acceptor.closeQuietly(channel);
             worker.clientClosed();
+            return;
+        }
+        // After the connection counted itself: the count never dips to 0 between the two.
+        worker.clientHandedOver();
+    }
+
+    /**
+     * Graceful shutdown: a connection that has sent nothing yet (a browser's preconnect, say) gets
+     * the short grace of an idle keep-alive connection instead of its full header timeout, so it
+     * cannot hold the drain; one whose header is under way keeps its deadline.
+     */
+    void drain() {
+        if (isIdle()) {
+            long graceEnd = worker.loop().now() + ClientTimeouts.DRAIN_IDLE_GRACE_NANOS;
+            if (!timeout.isScheduled() || timeout.deadlineNanos() - graceEnd > 0) {
+                worker.loop().timers().schedule(timeout, graceEnd);
+            }
         }
     }
 
@@ -146,7 +166,9 @@ final class ProxyHeaderReader implements IoHandler, IdleConnection {
 
     private void onTimeout() {
         if (!done) {
-            close(fromBalancer ? ProxyProtocolStats.Refusal.TIMEOUT : null, "no PROXY header within the timeout");
+            // Silence cut short by a drain is not a balancer's fault.
+            boolean drained = worker.isDraining() && isIdle();
+            close(fromBalancer && !drained ? ProxyProtocolStats.Refusal.TIMEOUT : null, "no PROXY header within the timeout");
         }
     }
 

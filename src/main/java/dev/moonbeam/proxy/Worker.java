@@ -216,6 +216,8 @@ public final class Worker {
                 client.drain();
             } else if (handler instanceof Http2Connection http2) {
                 http2.drain();
+            } else if (handler instanceof ProxyHeaderReader reader) {
+                reader.drain();
             }
         });
     }

@@ -46,8 +46,9 @@ class GracefulDrainTest {
         });
         assertThat(loopBusy.await(5, TimeUnit.SECONDS)).isTrue();
         RawClient client = cleanup.track(proxy.client()).send(REQUEST); // queued: the loop cannot accept now
-        CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> proxy.proxy.drainAndClose(Duration.ofSeconds(10)));
-        Thread.sleep(100); // long enough for a drain that does not wait for the loops to close everything
+        Thread drainer = startDrain(proxy, Duration.ofSeconds(10));
+        awaitWaiting(drainer); // the drain task is queued behind the blocker; a drain that did not wait for it would close now
+        Thread.sleep(100);
         release.countDown();
 
         HttpMessage response = client.response();
@@ -55,7 +56,8 @@ class GracefulDrainTest {
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
         client.close(); // else the drain waits out the lingering close of a Connection: close answer
-        drained.get(15, TimeUnit.SECONDS);
+        drainer.join(15_000);
+        assertThat(drainer.isAlive()).as("drain finished").isFalse();
     }
 
     /**
@@ -72,9 +74,10 @@ class GracefulDrainTest {
         }
         assertThat(proxy.proxy.openClients()).as("a connection waiting for its PROXY header is open").isEqualTo(1);
 
-        CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> proxy.proxy.drainAndClose(Duration.ofSeconds(10)));
+        Thread drainer = startDrain(proxy, Duration.ofSeconds(10));
+        awaitDraining(proxy.proxy.workers().get(0));
         Thread.sleep(200);
-        assertThat(drained).as("the drain waits for the connection").isNotDone();
+        assertThat(drainer.isAlive()).as("the drain waits for the connection").isTrue();
         client.send("PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n" + REQUEST);
 
         HttpMessage response = client.response();
@@ -82,8 +85,62 @@ class GracefulDrainTest {
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
         client.close(); // else the drain waits out the lingering close of a Connection: close answer
-        drained.get(15, TimeUnit.SECONDS);
+        drainer.join(15_000);
+        assertThat(drainer.isAlive()).as("drain finished").isFalse();
         assertThat(proxy.proxy.openClients()).isZero();
+    }
+
+    /**
+     * A connection that sends nothing while it would owe a PROXY header (a preconnect) must not
+     * hold the drain for its whole header timeout (client_head, 10 s here): it gets the 1 s grace
+     * of an idle keep-alive connection, then is closed, uncounted as a balancer's fault.
+     */
+    @Test
+    void aSilentConnectionWaitingForItsProxyHeaderDoesNotHoldTheDrain() throws Exception {
+        ProxyHarness proxy = proxy("\"proxy_protocol\": {\"from\": [\"127.0.0.1\"]}");
+        RawClient silent = cleanup.track(proxy.client());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (proxy.proxy.openClients() == 0 && System.nanoTime() - deadline < 0) {
+            Thread.sleep(5);
+        }
+        assertThat(proxy.proxy.openClients()).isEqualTo(1);
+
+        long started = System.nanoTime();
+        Thread drainer = startDrain(proxy, Duration.ofSeconds(30));
+        drainer.join(8_000);
+        assertThat(drainer.isAlive()).as("drain finished well before the 10 s header timeout").isFalse();
+        assertThat(System.nanoTime() - started).as("the grace was given").isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(900));
+        assertThat(silent.isClosedByPeer()).isTrue();
+        assertThat(proxy.proxy.workers().get(0).proxyProtocolStats().refusedCount(ProxyProtocolStats.Refusal.TIMEOUT))
+                .as("not a balancer's timeout").isZero();
+    }
+
+    private static Thread startDrain(ProxyHarness proxy, Duration drain) {
+        Thread drainer = new Thread(() -> proxy.proxy.drainAndClose(drain), "test-drain");
+        drainer.setDaemon(true);
+        drainer.start();
+        return drainer;
+    }
+
+    /** Until the drain thread blocks (on the loops' drain tasks or between its polls): its tasks are posted. */
+    private static void awaitWaiting(Thread drainer) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (drainer.getState() != Thread.State.TIMED_WAITING && System.nanoTime() - deadline < 0) {
+            Thread.sleep(2);
+        }
+        assertThat(drainer.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+    }
+
+    /** Until the loop has run its drain task (asked on the loop itself). */
+    private static void awaitDraining(Worker worker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        boolean draining = false;
+        while (!draining && System.nanoTime() - deadline < 0) {
+            CompletableFuture<Boolean> asked = new CompletableFuture<>();
+            worker.loop().execute(() -> asked.complete(worker.isDraining()));
+            draining = asked.get(5, TimeUnit.SECONDS);
+        }
+        assertThat(draining).as("the loop drains").isTrue();
     }
 
     private static void awaitQuietly(CountDownLatch latch, int seconds) {
