@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two MoonBeam processes behind HAProxy in TCP mode, as docs/operations.md ("Scaling out")
  * describes: PROXY v2 from HAProxy carries each client's address through, HAProxy checks
- * /healthz on the admin port, and one instance stopped with SIGTERM drains while the other takes
- * over, without a failed request. Skipped when haproxy is not installed (.ci/run installs it
+ * /healthz on the admin port, and one instance stopped with SIGTERM drains (after its
+ * shutdown_delay) while the other takes over, without a failed request. Skipped when haproxy is not installed (.ci/run installs it
  * where it can).
  */
 class ScaleOutIT {
@@ -164,7 +164,11 @@ class ScaleOutIT {
                 + " \"backend_servers\": [\"" + backend.address() + "\"], \"log\": {\"file\": null},"
                 + " \"proxy_protocol\": {\"from\": [\"127.0.0.1\"]},"
                 + " \"admin\": {\"listen\": \"127.0.0.1:" + adminPort + "\"},"
-                + " \"timeouts\": {\"shutdown_drain\": \"5s\"}}");
+                // The delay outlasts HAProxy's check (inter 200ms fall 1): it stops sending before the
+                // listener closes. Without it, a connection HAProxy opens in the instant between the
+                // drain's last accept and the close is reset after its bytes went out, which TCP-mode
+                // HAProxy cannot retry ("no response", about one run in ten here).
+                + " \"timeouts\": {\"shutdown_delay\": \"1s\", \"shutdown_drain\": \"5s\"}}");
         Path log = dir.resolve(name + ".log");
         Process process = new ProcessBuilder(javaBinary(), "-jar", JAR.toString(), "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
